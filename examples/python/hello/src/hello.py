@@ -1,0 +1,6 @@
+"""The demo/hello algorithm."""
+
+
+def apply(input):
+    """Answer a request; ``input`` is a str, bytes or decoded JSON value."""
+    return "Hello {}".format(input)

@@ -1,0 +1,194 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+
+	pylangpack "github.com/langserver/langserver/langpacks/python"
+	"github.com/langserver/langserver/sdk"
+	"github.com/langserver/langserver/sdk/pipe"
+)
+
+// version is the adapter's version, set at build time.
+var version = "dev"
+
+// depsDir is where Build installs an algorithm's requirements, relative to
+// its root. The runner puts it on sys.path.
+const depsDir = ".langserver/site-packages"
+
+func main() {
+	lp := &langPack{}
+	lp.PipeRunners = sdk.NewPipeRunners(lp.runnerCommand)
+	sdk.Serve(lp)
+}
+
+type langPack struct {
+	*sdk.PipeRunners
+
+	mu       sync.Mutex
+	settings map[string]string
+	runtime  *sdk.Runtime
+	runner   string // path of the extracted pipe.py
+}
+
+func (l *langPack) Info(context.Context, *sdk.InfoRequest) (*sdk.InfoResponse, error) {
+	return &sdk.InfoResponse{
+		Name:         "python",
+		Version:      version,
+		Description:  "Python 3 algorithms: src/<algoname>.py defines apply(input)",
+		APIVersions:  []uint32{sdk.APIVersion},
+		Capabilities: []string{sdk.CapBuild, sdk.CapTest, sdk.CapScaffold, sdk.CapStreamOutput, sdk.CapLegacyFIFO},
+		Languages:    []string{"python3", "python-3"},
+		Settings: []sdk.SettingSchema{{
+			Name: "interpreter", Type: "string",
+			Description: "the Python 3 interpreter to use; default: python3 on PATH",
+		}},
+	}, nil
+}
+
+func (l *langPack) Setup(ctx context.Context, req *sdk.SetupRequest) (*sdk.SetupResponse, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.settings = req.Settings
+	l.runtime = nil
+	return &sdk.SetupResponse{Runtime: *l.findRuntime(ctx)}, nil
+}
+
+// findRuntime locates the interpreter once per Setup. It asks the
+// interpreter for sys.executable, which resolves version-manager shims
+// (pyenv, asdf) so runner starts do not pay for them. l.mu must be held.
+func (l *langPack) findRuntime(ctx context.Context) *sdk.Runtime {
+	if l.runtime != nil {
+		return l.runtime
+	}
+	name := l.settings["interpreter"]
+	if name == "" {
+		name = "python3"
+	}
+	rt := &sdk.Runtime{Name: "python3"}
+	l.runtime = rt
+	path, err := exec.LookPath(name)
+	if err != nil {
+		rt.Message = fmt.Sprintf("Python 3 interpreter %q not found: install it (Debian: apt-get install python3) or set interpreter in the langpack \"python\" block", name)
+		return rt
+	}
+	out, err := exec.CommandContext(ctx, path, "-c", "import sys; print(sys.executable); print('%d.%d.%d' % sys.version_info[:3])").Output()
+	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
+	if err != nil || len(lines) != 2 {
+		rt.Message = fmt.Sprintf("Python 3 interpreter %s does not run: %v", path, err)
+		return rt
+	}
+	if !strings.HasPrefix(lines[1], "3.") {
+		rt.Message = fmt.Sprintf("%s is Python %s; the python LangPack needs Python 3", path, lines[1])
+		return rt
+	}
+	rt.Found, rt.Path, rt.Version = true, lines[0], lines[1]
+	return rt
+}
+
+// interpreter returns the interpreter found by Setup (or by a default
+// Setup when the host did not call it), or an error that says what to
+// install.
+func (l *langPack) interpreter(ctx context.Context) (string, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	rt := l.findRuntime(ctx)
+	if !rt.Found {
+		return "", errors.New(rt.Message)
+	}
+	return rt.Path, nil
+}
+
+// runnerScript extracts the embedded runner once, to a path named after
+// its content so concurrent adapters share it and a new version never
+// overwrites an old one in use.
+func (l *langPack) runnerScript() (string, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.runner != "" {
+		return l.runner, nil
+	}
+	p, err := sdk.ExtractFile(pylangpack.Files, "runner/pipe.py", "langserver-python")
+	if err != nil {
+		return "", err
+	}
+	l.runner = p
+	return p, nil
+}
+
+func (l *langPack) runnerCommand(ctx context.Context, req *sdk.StartRunnerRequest) (pipe.Config, error) {
+	python, err := l.interpreter(ctx)
+	if err != nil {
+		return pipe.Config{}, err
+	}
+	script, err := l.runnerScript()
+	if err != nil {
+		return pipe.Config{}, err
+	}
+	return pipe.Config{
+		Command: []string{python, "-u", script},
+		Dir:     req.Dir,
+		Env:     sdk.MergeEnv(os.Environ(), req.Env),
+	}, nil
+}
+
+func (l *langPack) Build(ctx context.Context, req *sdk.StepRequest, out sdk.OutputFunc) (*sdk.StepResult, error) {
+	python, err := l.interpreter(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if !hasRequirements(filepath.Join(req.Dir, "requirements.txt")) {
+		return &sdk.StepResult{Skipped: true, Message: "no requirements.txt: nothing to install"}, nil
+	}
+	cmd := exec.CommandContext(ctx, python, "-m", "pip", "install", "--disable-pip-version-check", "--no-input",
+		"--upgrade", "--target", depsDir, "-r", "requirements.txt")
+	cmd.Dir = req.Dir
+	cmd.Env = sdk.MergeEnv(os.Environ(), req.Env)
+	return sdk.RunStep(ctx, cmd, out)
+}
+
+// hasRequirements reports whether a requirements file names anything.
+func hasRequirements(path string) bool {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return false
+	}
+	for _, line := range strings.Split(string(data), "\n") {
+		if line = strings.TrimSpace(line); line != "" && !strings.HasPrefix(line, "#") {
+			return true
+		}
+	}
+	return false
+}
+
+func (l *langPack) Test(ctx context.Context, req *sdk.StepRequest, out sdk.OutputFunc) (*sdk.StepResult, error) {
+	python, err := l.interpreter(ctx)
+	if err != nil {
+		return nil, err
+	}
+	args := []string{"-m", "unittest", "discover", "-s", "src", "-t", ".", "-p", "*test*.py", "-v"}
+	if exec.CommandContext(ctx, python, "-c", "import pytest").Run() == nil {
+		args = []string{"-m", "pytest", "-q", "-p", "no:cacheprovider"}
+	}
+	cmd := exec.CommandContext(ctx, python, args...)
+	cmd.Dir = req.Dir
+	env := sdk.MergeEnv(os.Environ(), req.Env)
+	pythonPath := req.Dir + string(os.PathListSeparator) + filepath.Join(req.Dir, depsDir)
+	cmd.Env = sdk.MergeEnv(env, map[string]string{"PYTHONPATH": pythonPath, "PYTHONDONTWRITEBYTECODE": "1"})
+	return sdk.RunStep(ctx, cmd, out)
+}
+
+func (l *langPack) Scaffold(_ context.Context, req *sdk.ScaffoldRequest) (*sdk.ScaffoldResponse, error) {
+	template, err := fs.Sub(pylangpack.Files, "template")
+	if err != nil {
+		return nil, err
+	}
+	return sdk.ScaffoldFS(template, req)
+}
