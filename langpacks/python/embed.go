@@ -7,5 +7,5 @@ import "embed"
 
 // Files holds runner/ and template/.
 //
-//go:embed runner template
+//go:embed all:runner all:template
 var Files embed.FS

@@ -68,8 +68,8 @@ func startPy(t testing.TB, settings map[string]any) *Runner {
 	return start(t, Config{Command: pyRunner(t, settings), StopGrace: time.Second})
 }
 
-// request encodes actions as a runner.py request.
-func request(t testing.TB, actions ...act) []byte {
+// requestLine encodes actions as a runner.py request.
+func requestLine(t testing.TB, actions ...act) []byte {
 	t.Helper()
 	b, err := json.Marshal(map[string]any{"content_type": "json", "data": actions})
 	if err != nil {
@@ -83,7 +83,7 @@ func call(t testing.TB, r *Runner, actions ...act) (*Response, error) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
 	defer cancel()
-	return r.Call(ctx, request(t, actions...), nil)
+	return r.Call(ctx, requestLine(t, actions...), nil)
 }
 
 // mustCall is call that fails the test on error.

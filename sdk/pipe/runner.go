@@ -93,8 +93,8 @@ func Start(ctx context.Context, cfg Config) (*Runner, error) {
 
 // start prepares the FIFO and pipes and starts the process. On error it
 // leaves nothing behind.
-func (r *Runner) start(ctx context.Context) (p *poller, err error) {
-	p = &poller{r: r, stdin: -1, out: [2]int{-1, -1}, fifo: -1, scan: newValueScanner()}
+func (r *Runner) start(ctx context.Context) (_ *poller, err error) {
+	p := &poller{r: r, stdin: -1, out: [2]int{-1, -1}, fifo: -1, scan: newValueScanner()}
 	var childFiles []*os.File
 	defer func() {
 		for _, f := range childFiles {

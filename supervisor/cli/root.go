@@ -9,7 +9,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/langserver/langserver/supervisor/adapters"
-	"github.com/langserver/langserver/supervisor/standalone"
 )
 
 // Version is langserver's version, set at build time.
@@ -22,21 +21,27 @@ type globals struct {
 	logJSON   bool
 }
 
-func (g *globals) logger() hclog.Logger {
+func (g *globals) newLogger(level hclog.Level) hclog.Logger {
 	return hclog.New(&hclog.LoggerOptions{
 		Name:       "langserver",
-		Level:      hclog.LevelFromString(g.logLevel),
+		Level:      level,
 		JSONFormat: g.logJSON,
 		Output:     os.Stderr,
 	})
 }
 
-func (g *globals) catalog(logger hclog.Logger) (*adapters.Catalog, error) {
+func (g *globals) logger() hclog.Logger {
+	return g.newLogger(hclog.LevelFromString(g.logLevel))
+}
+
+// catalog returns the adapter catalog. Adapters log at warn and above
+// unless debug logging is on: their start and exit notices are noise.
+func (g *globals) catalog() (*adapters.Catalog, error) {
 	dir, err := adapters.Dir(g.pluginDir)
 	if err != nil {
 		return nil, err
 	}
-	return adapters.NewCatalog(dir, logger), nil
+	return adapters.NewCatalog(dir, g.newLogger(max(hclog.LevelFromString(g.logLevel), hclog.Warn))), nil
 }
 
 // NewRoot returns the langserver command.
@@ -52,7 +57,7 @@ func NewRoot() *cobra.Command {
 	root.PersistentFlags().StringVar(&g.pluginDir, "plugin-dir", "", "folder of LangPack adapters (default: $"+adapters.EnvPluginDir+", else plugins/ next to the langserver binary)")
 	root.PersistentFlags().StringVar(&g.logLevel, "log-level", "info", "log level: trace, debug, info, warn, error")
 	root.PersistentFlags().BoolVar(&g.logJSON, "log-json", false, "log JSON lines")
-	root.AddCommand(newRunCommand(g))
+	root.AddCommand(newRunCommand(g), newNewCommand(g), newStepCommand(g, "build"), newStepCommand(g, "test"), newLangPacksCommand(g))
 	return root
 }
 
@@ -62,11 +67,10 @@ func Execute() int {
 	if err == nil {
 		return 0
 	}
-	var exit *standalone.ExitError
-	if errors.As(err, &exit) {
-		fmt.Fprintln(os.Stderr, "langserver:", exit.Reason)
-		return exit.Code
-	}
 	fmt.Fprintln(os.Stderr, "langserver:", err)
+	var exit interface{ ExitCode() int }
+	if errors.As(err, &exit) {
+		return exit.ExitCode()
+	}
 	return 1
 }

@@ -72,7 +72,7 @@ func runAlgorithm(ctx context.Context, g *globals, f *runFlags, path string) err
 		return err
 	}
 	defer cleanup()
-	catalog, err := g.catalog(logger)
+	catalog, err := g.catalog()
 	if err != nil {
 		return err
 	}
@@ -82,6 +82,11 @@ func runAlgorithm(ctx context.Context, g *globals, f *runFlags, path string) err
 	}
 	adapter, err := chooseLangPack(ctx, catalog, dir, f.langpack)
 	if err != nil {
+		listener.Close()
+		return err
+	}
+	if _, err := setUp(ctx, adapter); err != nil {
+		adapter.Kill()
 		listener.Close()
 		return err
 	}

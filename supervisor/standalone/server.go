@@ -64,6 +64,9 @@ type ExitError struct {
 
 func (e *ExitError) Error() string { return e.Reason }
 
+// ExitCode is the process exit status.
+func (e *ExitError) ExitCode() int { return e.Code }
+
 // Server is the single-algorithm HTTP server.
 type Server struct {
 	opts   Options
@@ -142,9 +145,8 @@ func Run(ctx context.Context, opts Options) error {
 		}, func(error) { cancel() })
 	}
 	err := g.Run()
-	var sig run.SignalError
-	if errors.As(err, &sig) {
-		opts.Logger.Info("exiting", "signal", sig.Signal.String())
+	if errors.Is(err, run.ErrSignal) {
+		opts.Logger.Info("exiting", "reason", err)
 		err = nil
 	}
 	s.background.Wait()

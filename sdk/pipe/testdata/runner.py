@@ -17,7 +17,7 @@ import subprocess
 import sys
 import time
 
-cfg = json.loads(sys.argv[1]) if len(sys.argv) > 1 else {}
+cfg = (json.loads(sys.argv[1]) if len(sys.argv) > 1 else None) or {}
 fifo = cfg.get("fifo") or os.environ["ALGOOUT"]
 kept = None
 mode = "close"
