@@ -323,15 +323,15 @@ func (r *Runner) Call(ctx context.Context, input []byte, onLine func(Line)) (*Re
 
 // unavailableLocked returns why no request can be sent, if so.
 func (r *Runner) unavailableLocked() error {
+	if r.fault != nil {
+		return fmt.Errorf("%w: %w", ErrStopped, r.fault)
+	}
 	select {
 	case <-r.exited:
 		return ErrStopped
 	default:
 	}
-	switch {
-	case r.fault != nil:
-		return fmt.Errorf("%w: %w", ErrStopped, r.fault)
-	case r.stopping || r.killed:
+	if r.stopping || r.killed {
 		return ErrStopped
 	}
 	return nil

@@ -396,7 +396,7 @@ func TestExitDuringRequest(t *testing.T) {
 func TestExitBetweenRequests(t *testing.T) {
 	t.Parallel()
 	r := startPy(t, nil)
-	mustCall(t, r, act{"result": 1}, act{"out": "last words"}, act{"exit": 4})
+	mustCall(t, r, act{"result": 1}, act{"sleep": 0.05}, act{"out": "last words"}, act{"exit": 4})
 	waitDone(t, r)
 	stdout, _ := r.PendingOutput()
 	if r.ExitCode() != 4 || string(stdout) != "last words" {

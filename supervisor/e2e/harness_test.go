@@ -83,7 +83,7 @@ func (b *syncBuffer) String() string {
 
 // server is a running langserver process.
 type server struct {
-	t      *testing.T
+	t      testing.TB
 	URL    string
 	cmd    *exec.Cmd
 	output *syncBuffer
@@ -92,7 +92,7 @@ type server struct {
 	children map[int]bool
 }
 
-func freeAddr(t *testing.T) string {
+func freeAddr(t testing.TB) string {
 	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -104,7 +104,7 @@ func freeAddr(t *testing.T) string {
 
 // startServer runs langserver with args (the listen address is added) and
 // waits until GET answers. env adds environment variables.
-func startServer(t *testing.T, env []string, args ...string) *server {
+func startServer(t testing.TB, env []string, args ...string) *server {
 	t.Helper()
 	addr := freeAddr(t)
 	cmd := exec.Command(filepath.Join(binDir, "langserver"), append(args, "--listen", addr)...)

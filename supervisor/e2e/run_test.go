@@ -14,7 +14,7 @@ import (
 )
 
 // runServer starts `langserver run` on an example algorithm.
-func runServer(t *testing.T, env []string, dir string, flags ...string) *server {
+func runServer(t testing.TB, env []string, dir string, flags ...string) *server {
 	t.Helper()
 	return startServer(t, env, append([]string{"run", dir}, flags...)...)
 }
