@@ -22,6 +22,10 @@ import (
 // equateEmpty treats nil and empty output alike.
 var equateEmpty = cmpopts.EquateEmpty()
 
+// equalBytes compares byte slices at once, even megabytes (nil and empty
+// alike), where cmp would walk them byte by byte.
+var equalBytes = cmp.Comparer(func(a, b []byte) bool { return bytes.Equal(a, b) })
+
 func TestPreInitOutputGoesToFirstRequest(t *testing.T) {
 	t.Parallel()
 	r := startPy(t, map[string]any{"pre": []act{
@@ -213,7 +217,7 @@ func TestResponseForms(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			got := mustCall(t, r, tt.actions...)
-			if diff := cmp.Diff(tt.want, got, equateEmpty); diff != "" {
+			if diff := cmp.Diff(tt.want, got, equalBytes); diff != "" {
 				if len(diff) > 2000 {
 					diff = diff[:2000]
 				}

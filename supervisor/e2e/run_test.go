@@ -5,6 +5,10 @@ import (
 	"encoding/base64"
 	"fmt"
 	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
 	"strings"
 	"syscall"
 	"testing"
@@ -401,5 +405,44 @@ func TestRunHelloVector(t *testing.T) {
 	}
 	if !bytes.Contains(r.Raw, []byte(`"content_type":"text"`)) {
 		t.Errorf("hello content type: %s", r.Raw)
+	}
+}
+
+// TestReadmeLangPackExample builds the adapter shown in the README, as a
+// third party would, and serves an algorithm with it.
+func TestReadmeLangPackExample(t *testing.T) {
+	readme, err := os.ReadFile(filepath.Join(repoRoot, "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := bytes.Index(readme, []byte("```go\npackage main"))
+	if start < 0 {
+		t.Fatal("README has no Go adapter example")
+	}
+	code := readme[start+len("```go\n"):]
+	code = code[:bytes.Index(code, []byte("```"))]
+	// A folder the ./... patterns skip, inside the module so it builds
+	// against this checkout of the SDK.
+	src := filepath.Join(repoRoot, ".cache", "readme-langpack")
+	if err := os.MkdirAll(src, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(src, "main.go"), code, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	plugins := t.TempDir()
+	build := exec.Command("go", "build", "-o", filepath.Join(plugins, "langpack-mini"), "./.cache/readme-langpack")
+	build.Dir = repoRoot
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("building the README example: %v\n%s", err, out)
+	}
+	list := exec.Command(filepath.Join(binDir, "langserver"), "langpacks", "--plugin-dir", plugins)
+	out, err := list.CombinedOutput()
+	if err != nil || !regexp.MustCompile(`(?m)^mini\s+0\.1\.0\s+bin/pipe`).Match(out) {
+		t.Errorf("langpacks: %v\n%s", err, out)
+	}
+	s := runServer(t, nil, example("python", "legacy"), "--plugin-dir", plugins, "--langpack", "mini", "--legacy-fifo")
+	if r := post(t, s.URL, "text/plain", "hi"); r.Body["result"] != "legacy: hi" {
+		t.Errorf("served by the README LangPack: %s", r.Raw)
 	}
 }
