@@ -133,7 +133,7 @@ func (l *langPack) runnerCommand(ctx context.Context, req *sdk.StartRunnerReques
 		return pipe.Config{}, err
 	}
 	return pipe.Config{
-		Command: []string{python, "-u", script},
+		Command: []string{python, script},
 		Dir:     req.Dir,
 		Env:     sdk.MergeEnv(os.Environ(), req.Env),
 	}, nil

@@ -74,7 +74,7 @@ func BenchmarkHello(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	runner, err := pipe.Start(ctx, pipe.Config{Command: []string{"python3", "-u", script}, Dir: dir})
+	runner, err := pipe.Start(ctx, pipe.Config{Command: []string{"python3", script}, Dir: dir})
 	if err != nil {
 		b.Fatal(err)
 	}
