@@ -7,6 +7,8 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"slices"
+	"sync/atomic"
 	"syscall"
 
 	"github.com/hashicorp/go-hclog"
@@ -22,6 +24,7 @@ import (
 // the LangPack it serves.
 type Adapter struct {
 	LangPack
+	grpc   *grpcClient
 	client *plugin.Client
 }
 
@@ -32,6 +35,9 @@ type LaunchOptions struct {
 	// Env adds environment variables for the adapter process, which
 	// otherwise inherits the host's environment.
 	Env []string
+	// GRPCOnly makes Call use gRPC even when the adapter offers the
+	// fast-call socket (for comparisons and for testing both paths).
+	GRPCOnly bool
 }
 
 // Launch starts the adapter executable at path and connects to it. The
@@ -47,7 +53,7 @@ func Launch(path string, opts LaunchOptions) (*Adapter, error) {
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
 	client := plugin.NewClient(&plugin.ClientConfig{
 		HandshakeConfig:  Handshake,
-		Plugins:          pluginSet(nil),
+		Plugins:          plugin.PluginSet{PluginName: &grpcPlugin{}},
 		Cmd:              cmd,
 		AllowedProtocols: []plugin.Protocol{plugin.ProtocolGRPC},
 		Logger:           logger,
@@ -63,12 +69,19 @@ func Launch(path string, opts LaunchOptions) (*Adapter, error) {
 		client.Kill()
 		return nil, fmt.Errorf("connecting to adapter %s: %w", path, err)
 	}
-	return &Adapter{LangPack: raw.(LangPack), client: client}, nil
+	grpcClient := raw.(*grpcClient)
+	grpcClient.grpcOnly = opts.GRPCOnly
+	return &Adapter{LangPack: grpcClient, grpc: grpcClient, client: client}, nil
 }
 
 // Kill stops the adapter: a graceful shutdown request first (the adapter
 // then stops its runners), a kill if it does not exit in time.
-func (a *Adapter) Kill() { a.client.Kill() }
+func (a *Adapter) Kill() {
+	a.client.Kill()
+	if fast := a.grpc.fast.Load(); fast != nil {
+		fast.closeIdle()
+	}
+}
 
 // Exited reports whether the adapter process has exited.
 func (a *Adapter) Exited() bool { return a.client.Exited() }
@@ -84,6 +97,10 @@ func (a *Adapter) PID() int {
 // grpcClient is the host side of the gRPC service.
 type grpcClient struct {
 	client langpackpb.LangPackClient
+	// fast is set once Info shows the adapter serves the fast-call socket;
+	// Call then goes through it.
+	fast     atomic.Pointer[fastClient]
+	grpcOnly bool
 }
 
 func fromStatus(err error) error {
@@ -98,7 +115,11 @@ func (c *grpcClient) Info(ctx context.Context, req *InfoRequest) (*InfoResponse,
 	if err != nil {
 		return nil, err
 	}
-	return infoFromProto(resp), nil
+	info := infoFromProto(resp)
+	if !c.grpcOnly && info.FastCallSocket != "" && slices.Contains(info.Capabilities, CapFastCall) && c.fast.Load() == nil {
+		c.fast.Store(&fastClient{path: info.FastCallSocket})
+	}
+	return info, nil
 }
 
 func (c *grpcClient) Setup(ctx context.Context, req *SetupRequest) (*SetupResponse, error) {
@@ -163,6 +184,9 @@ func (c *grpcClient) StartRunner(ctx context.Context, req *StartRunnerRequest) (
 }
 
 func (c *grpcClient) Call(ctx context.Context, req *CallRequest, out OutputFunc) (*CallResponse, error) {
+	if fast := c.fast.Load(); fast != nil {
+		return fast.call(ctx, req, out)
+	}
 	stream, err := c.client.Call(ctx, &langpackpb.CallRequest{RunnerId: req.RunnerID, Input: req.Input, StreamOutput: req.StreamOutput})
 	if err != nil {
 		return nil, err

@@ -99,6 +99,9 @@ type InfoResponse struct {
 	Languages []string
 	// Settings declares the per-LangPack settings the host may pass to Setup.
 	Settings []SettingSchema
+	// FastCallSocket is set by Serve, with CapFastCall: a unix socket that
+	// serves Call with less overhead than gRPC. Adapters leave it empty.
+	FastCallSocket string
 }
 
 // SettingSchema declares one LangPack setting.

@@ -30,17 +30,14 @@ var ErrUnknownRunner = errors.New("unknown runner")
 type grpcPlugin struct {
 	plugin.NetRPCUnsupportedPlugin
 	impl LangPack
+	fast *fastServer
 }
 
 func (p *grpcPlugin) GRPCServer(_ *plugin.GRPCBroker, s *grpc.Server) error {
-	langpackpb.RegisterLangPackServer(s, &grpcServer{impl: p.impl})
+	langpackpb.RegisterLangPackServer(s, &grpcServer{impl: p.impl, fast: p.fast})
 	return nil
 }
 
 func (p *grpcPlugin) GRPCClient(_ context.Context, _ *plugin.GRPCBroker, c *grpc.ClientConn) (any, error) {
 	return &grpcClient{client: langpackpb.NewLangPackClient(c)}, nil
-}
-
-func pluginSet(impl LangPack) plugin.PluginSet {
-	return plugin.PluginSet{PluginName: &grpcPlugin{impl: impl}}
 }

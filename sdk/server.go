@@ -38,9 +38,15 @@ func Serve(impl LangPack, opts ...ServeOption) {
 	for _, o := range opts {
 		o(&cfg)
 	}
+	fast, err := listenFast(impl, cfg.logger)
+	if err != nil {
+		cfg.logger.Warn("serving Call over gRPC only: no fast-call socket", "error", err)
+	} else {
+		defer fast.close()
+	}
 	plugin.Serve(&plugin.ServeConfig{
 		HandshakeConfig: Handshake,
-		Plugins:         pluginSet(impl),
+		Plugins:         plugin.PluginSet{PluginName: &grpcPlugin{impl: impl, fast: fast}},
 		GRPCServer:      plugin.DefaultGRPCServer,
 		Logger:          cfg.logger,
 	})
@@ -55,6 +61,8 @@ func Serve(impl LangPack, opts ...ServeOption) {
 type grpcServer struct {
 	langpackpb.UnimplementedLangPackServer
 	impl LangPack
+	// fast is the fast-call socket Info advertises; nil when there is none.
+	fast *fastServer
 }
 
 func toStatus(err error) error {
@@ -69,7 +77,12 @@ func (s *grpcServer) Info(ctx context.Context, req *langpackpb.InfoRequest) (*la
 	if err != nil {
 		return nil, err
 	}
-	return infoToProto(resp), nil
+	out := infoToProto(resp)
+	if s.fast != nil {
+		out.Capabilities = append(out.Capabilities, CapFastCall)
+		out.FastCallSocket = s.fast.path()
+	}
+	return out, nil
 }
 
 func (s *grpcServer) Setup(ctx context.Context, req *langpackpb.SetupRequest) (*langpackpb.SetupResponse, error) {

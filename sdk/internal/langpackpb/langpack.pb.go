@@ -184,10 +184,13 @@ type InfoResponse struct {
 	ApiVersions  []uint32               `protobuf:"varint,4,rep,packed,name=api_versions,json=apiVersions,proto3" json:"api_versions,omitempty"`
 	Capabilities []string               `protobuf:"bytes,5,rep,name=capabilities,proto3" json:"capabilities,omitempty"`
 	// algorithmia.conf "language" values this LangPack serves.
-	Languages     []string         `protobuf:"bytes,6,rep,name=languages,proto3" json:"languages,omitempty"`
-	Settings      []*SettingSchema `protobuf:"bytes,7,rep,name=settings,proto3" json:"settings,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	Languages []string         `protobuf:"bytes,6,rep,name=languages,proto3" json:"languages,omitempty"`
+	Settings  []*SettingSchema `protobuf:"bytes,7,rep,name=settings,proto3" json:"settings,omitempty"`
+	// With the "fast-call" capability: a unix socket that serves Call with
+	// less overhead than gRPC (see "The fast-call socket" below).
+	FastCallSocket string `protobuf:"bytes,8,opt,name=fast_call_socket,json=fastCallSocket,proto3" json:"fast_call_socket,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
 }
 
 func (x *InfoResponse) Reset() {
@@ -267,6 +270,13 @@ func (x *InfoResponse) GetSettings() []*SettingSchema {
 		return x.Settings
 	}
 	return nil
+}
+
+func (x *InfoResponse) GetFastCallSocket() string {
+	if x != nil {
+		return x.FastCallSocket
+	}
+	return ""
 }
 
 type SettingSchema struct {
@@ -1115,7 +1125,10 @@ type CallRequest struct {
 	// One compact JSON line for the runner's stdin, without the newline.
 	Input []byte `protobuf:"bytes,2,opt,name=input,proto3" json:"input,omitempty"`
 	// Send OutputLine events while the call runs.
-	StreamOutput  bool `protobuf:"varint,3,opt,name=stream_output,json=streamOutput,proto3" json:"stream_output,omitempty"`
+	StreamOutput bool `protobuf:"varint,3,opt,name=stream_output,json=streamOutput,proto3" json:"stream_output,omitempty"`
+	// The call's time limit on the fast-call socket, which has no gRPC
+	// deadline to carry it; 0 means none.
+	TimeoutMs     int64 `protobuf:"varint,4,opt,name=timeout_ms,json=timeoutMs,proto3" json:"timeout_ms,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1171,12 +1184,20 @@ func (x *CallRequest) GetStreamOutput() bool {
 	return false
 }
 
+func (x *CallRequest) GetTimeoutMs() int64 {
+	if x != nil {
+		return x.TimeoutMs
+	}
+	return 0
+}
+
 type CallEvent struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Types that are valid to be assigned to Event:
 	//
 	//	*CallEvent_Output
 	//	*CallEvent_Result
+	//	*CallEvent_Error
 	Event         isCallEvent_Event `protobuf_oneof:"event"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -1237,6 +1258,15 @@ func (x *CallEvent) GetResult() *CallResult {
 	return nil
 }
 
+func (x *CallEvent) GetError() *CallError {
+	if x != nil {
+		if x, ok := x.Event.(*CallEvent_Error); ok {
+			return x.Error
+		}
+	}
+	return nil
+}
+
 type isCallEvent_Event interface {
 	isCallEvent_Event()
 }
@@ -1249,9 +1279,68 @@ type CallEvent_Result struct {
 	Result *CallResult `protobuf:"bytes,2,opt,name=result,proto3,oneof"`
 }
 
+type CallEvent_Error struct {
+	// Only on the fast-call socket, which has no gRPC status to carry it.
+	Error *CallError `protobuf:"bytes,3,opt,name=error,proto3,oneof"`
+}
+
 func (*CallEvent_Output) isCallEvent_Event() {}
 
 func (*CallEvent_Result) isCallEvent_Event() {}
+
+func (*CallEvent_Error) isCallEvent_Event() {}
+
+type CallError struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Message       string                 `protobuf:"bytes,1,opt,name=message,proto3" json:"message,omitempty"`
+	UnknownRunner bool                   `protobuf:"varint,2,opt,name=unknown_runner,json=unknownRunner,proto3" json:"unknown_runner,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CallError) Reset() {
+	*x = CallError{}
+	mi := &file_langpack_proto_msgTypes[18]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CallError) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CallError) ProtoMessage() {}
+
+func (x *CallError) ProtoReflect() protoreflect.Message {
+	mi := &file_langpack_proto_msgTypes[18]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CallError.ProtoReflect.Descriptor instead.
+func (*CallError) Descriptor() ([]byte, []int) {
+	return file_langpack_proto_rawDescGZIP(), []int{18}
+}
+
+func (x *CallError) GetMessage() string {
+	if x != nil {
+		return x.Message
+	}
+	return ""
+}
+
+func (x *CallError) GetUnknownRunner() bool {
+	if x != nil {
+		return x.UnknownRunner
+	}
+	return false
+}
 
 type CallResult struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -1268,7 +1357,7 @@ type CallResult struct {
 
 func (x *CallResult) Reset() {
 	*x = CallResult{}
-	mi := &file_langpack_proto_msgTypes[18]
+	mi := &file_langpack_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1280,7 +1369,7 @@ func (x *CallResult) String() string {
 func (*CallResult) ProtoMessage() {}
 
 func (x *CallResult) ProtoReflect() protoreflect.Message {
-	mi := &file_langpack_proto_msgTypes[18]
+	mi := &file_langpack_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1293,7 +1382,7 @@ func (x *CallResult) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CallResult.ProtoReflect.Descriptor instead.
 func (*CallResult) Descriptor() ([]byte, []int) {
-	return file_langpack_proto_rawDescGZIP(), []int{18}
+	return file_langpack_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *CallResult) GetResult() []byte {
@@ -1349,7 +1438,7 @@ type AlgorithmError struct {
 
 func (x *AlgorithmError) Reset() {
 	*x = AlgorithmError{}
-	mi := &file_langpack_proto_msgTypes[19]
+	mi := &file_langpack_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1361,7 +1450,7 @@ func (x *AlgorithmError) String() string {
 func (*AlgorithmError) ProtoMessage() {}
 
 func (x *AlgorithmError) ProtoReflect() protoreflect.Message {
-	mi := &file_langpack_proto_msgTypes[19]
+	mi := &file_langpack_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1374,7 +1463,7 @@ func (x *AlgorithmError) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AlgorithmError.ProtoReflect.Descriptor instead.
 func (*AlgorithmError) Descriptor() ([]byte, []int) {
-	return file_langpack_proto_rawDescGZIP(), []int{19}
+	return file_langpack_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *AlgorithmError) GetMessage() string {
@@ -1409,7 +1498,7 @@ type RunnerFailure struct {
 
 func (x *RunnerFailure) Reset() {
 	*x = RunnerFailure{}
-	mi := &file_langpack_proto_msgTypes[20]
+	mi := &file_langpack_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1421,7 +1510,7 @@ func (x *RunnerFailure) String() string {
 func (*RunnerFailure) ProtoMessage() {}
 
 func (x *RunnerFailure) ProtoReflect() protoreflect.Message {
-	mi := &file_langpack_proto_msgTypes[20]
+	mi := &file_langpack_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1434,7 +1523,7 @@ func (x *RunnerFailure) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RunnerFailure.ProtoReflect.Descriptor instead.
 func (*RunnerFailure) Descriptor() ([]byte, []int) {
-	return file_langpack_proto_rawDescGZIP(), []int{20}
+	return file_langpack_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *RunnerFailure) GetKind() FailureKind {
@@ -1467,7 +1556,7 @@ type StopRunnerRequest struct {
 
 func (x *StopRunnerRequest) Reset() {
 	*x = StopRunnerRequest{}
-	mi := &file_langpack_proto_msgTypes[21]
+	mi := &file_langpack_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1479,7 +1568,7 @@ func (x *StopRunnerRequest) String() string {
 func (*StopRunnerRequest) ProtoMessage() {}
 
 func (x *StopRunnerRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_langpack_proto_msgTypes[21]
+	mi := &file_langpack_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1492,7 +1581,7 @@ func (x *StopRunnerRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StopRunnerRequest.ProtoReflect.Descriptor instead.
 func (*StopRunnerRequest) Descriptor() ([]byte, []int) {
-	return file_langpack_proto_rawDescGZIP(), []int{21}
+	return file_langpack_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *StopRunnerRequest) GetRunnerId() string {
@@ -1511,7 +1600,7 @@ type StopRunnerResponse struct {
 
 func (x *StopRunnerResponse) Reset() {
 	*x = StopRunnerResponse{}
-	mi := &file_langpack_proto_msgTypes[22]
+	mi := &file_langpack_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1523,7 +1612,7 @@ func (x *StopRunnerResponse) String() string {
 func (*StopRunnerResponse) ProtoMessage() {}
 
 func (x *StopRunnerResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_langpack_proto_msgTypes[22]
+	mi := &file_langpack_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1536,7 +1625,7 @@ func (x *StopRunnerResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StopRunnerResponse.ProtoReflect.Descriptor instead.
 func (*StopRunnerResponse) Descriptor() ([]byte, []int) {
-	return file_langpack_proto_rawDescGZIP(), []int{22}
+	return file_langpack_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *StopRunnerResponse) GetExitCode() int32 {
@@ -1554,7 +1643,7 @@ type RunnerEventsRequest struct {
 
 func (x *RunnerEventsRequest) Reset() {
 	*x = RunnerEventsRequest{}
-	mi := &file_langpack_proto_msgTypes[23]
+	mi := &file_langpack_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1566,7 +1655,7 @@ func (x *RunnerEventsRequest) String() string {
 func (*RunnerEventsRequest) ProtoMessage() {}
 
 func (x *RunnerEventsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_langpack_proto_msgTypes[23]
+	mi := &file_langpack_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1579,7 +1668,7 @@ func (x *RunnerEventsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RunnerEventsRequest.ProtoReflect.Descriptor instead.
 func (*RunnerEventsRequest) Descriptor() ([]byte, []int) {
-	return file_langpack_proto_rawDescGZIP(), []int{23}
+	return file_langpack_proto_rawDescGZIP(), []int{24}
 }
 
 type RunnerEvent struct {
@@ -1594,7 +1683,7 @@ type RunnerEvent struct {
 
 func (x *RunnerEvent) Reset() {
 	*x = RunnerEvent{}
-	mi := &file_langpack_proto_msgTypes[24]
+	mi := &file_langpack_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1606,7 +1695,7 @@ func (x *RunnerEvent) String() string {
 func (*RunnerEvent) ProtoMessage() {}
 
 func (x *RunnerEvent) ProtoReflect() protoreflect.Message {
-	mi := &file_langpack_proto_msgTypes[24]
+	mi := &file_langpack_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1619,7 +1708,7 @@ func (x *RunnerEvent) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RunnerEvent.ProtoReflect.Descriptor instead.
 func (*RunnerEvent) Descriptor() ([]byte, []int) {
-	return file_langpack_proto_rawDescGZIP(), []int{24}
+	return file_langpack_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *RunnerEvent) GetRunnerId() string {
@@ -1656,7 +1745,7 @@ const file_langpack_proto_rawDesc = "" +
 	"\n" +
 	"\x0elangpack.proto\x12\x16langserver.langpack.v1\"9\n" +
 	"\vInfoRequest\x12*\n" +
-	"\x11host_api_versions\x18\x01 \x03(\rR\x0fhostApiVersions\"\x86\x02\n" +
+	"\x11host_api_versions\x18\x01 \x03(\rR\x0fhostApiVersions\"\xb0\x02\n" +
 	"\fInfoResponse\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x18\n" +
 	"\aversion\x18\x02 \x01(\tR\aversion\x12 \n" +
@@ -1664,7 +1753,8 @@ const file_langpack_proto_rawDesc = "" +
 	"\fapi_versions\x18\x04 \x03(\rR\vapiVersions\x12\"\n" +
 	"\fcapabilities\x18\x05 \x03(\tR\fcapabilities\x12\x1c\n" +
 	"\tlanguages\x18\x06 \x03(\tR\tlanguages\x12A\n" +
-	"\bsettings\x18\a \x03(\v2%.langserver.langpack.v1.SettingSchemaR\bsettings\"u\n" +
+	"\bsettings\x18\a \x03(\v2%.langserver.langpack.v1.SettingSchemaR\bsettings\x12(\n" +
+	"\x10fast_call_socket\x18\b \x01(\tR\x0efastCallSocket\"u\n" +
 	"\rSettingSchema\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x12\n" +
 	"\x04type\x18\x02 \x01(\tR\x04type\x12\x1a\n" +
@@ -1730,15 +1820,21 @@ const file_langpack_proto_rawDesc = "" +
 	"\amessage\x18\x01 \x01(\tR\amessage\x12\x1b\n" +
 	"\texit_code\x18\x02 \x01(\x05R\bexitCode\x12\x1b\n" +
 	"\ttimed_out\x18\x03 \x01(\bR\btimedOut\x12\x16\n" +
-	"\x06output\x18\x04 \x01(\fR\x06output\"e\n" +
+	"\x06output\x18\x04 \x01(\fR\x06output\"\x84\x01\n" +
 	"\vCallRequest\x12\x1b\n" +
 	"\trunner_id\x18\x01 \x01(\tR\brunnerId\x12\x14\n" +
 	"\x05input\x18\x02 \x01(\fR\x05input\x12#\n" +
-	"\rstream_output\x18\x03 \x01(\bR\fstreamOutput\"\x90\x01\n" +
+	"\rstream_output\x18\x03 \x01(\bR\fstreamOutput\x12\x1d\n" +
+	"\n" +
+	"timeout_ms\x18\x04 \x01(\x03R\ttimeoutMs\"\xcb\x01\n" +
 	"\tCallEvent\x12<\n" +
 	"\x06output\x18\x01 \x01(\v2\".langserver.langpack.v1.OutputLineH\x00R\x06output\x12<\n" +
-	"\x06result\x18\x02 \x01(\v2\".langserver.langpack.v1.CallResultH\x00R\x06resultB\a\n" +
-	"\x05event\"\xf6\x01\n" +
+	"\x06result\x18\x02 \x01(\v2\".langserver.langpack.v1.CallResultH\x00R\x06result\x129\n" +
+	"\x05error\x18\x03 \x01(\v2!.langserver.langpack.v1.CallErrorH\x00R\x05errorB\a\n" +
+	"\x05event\"L\n" +
+	"\tCallError\x12\x18\n" +
+	"\amessage\x18\x01 \x01(\tR\amessage\x12%\n" +
+	"\x0eunknown_runner\x18\x02 \x01(\bR\runknownRunner\"\xf6\x01\n" +
 	"\n" +
 	"CallResult\x12\x16\n" +
 	"\x06result\x18\x01 \x01(\fR\x06result\x12!\n" +
@@ -1802,7 +1898,7 @@ func file_langpack_proto_rawDescGZIP() []byte {
 }
 
 var file_langpack_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
-var file_langpack_proto_msgTypes = make([]protoimpl.MessageInfo, 28)
+var file_langpack_proto_msgTypes = make([]protoimpl.MessageInfo, 29)
 var file_langpack_proto_goTypes = []any{
 	(Stream)(0),                 // 0: langserver.langpack.v1.Stream
 	(FailureKind)(0),            // 1: langserver.langpack.v1.FailureKind
@@ -1824,56 +1920,58 @@ var file_langpack_proto_goTypes = []any{
 	(*LoadFailure)(nil),         // 17: langserver.langpack.v1.LoadFailure
 	(*CallRequest)(nil),         // 18: langserver.langpack.v1.CallRequest
 	(*CallEvent)(nil),           // 19: langserver.langpack.v1.CallEvent
-	(*CallResult)(nil),          // 20: langserver.langpack.v1.CallResult
-	(*AlgorithmError)(nil),      // 21: langserver.langpack.v1.AlgorithmError
-	(*RunnerFailure)(nil),       // 22: langserver.langpack.v1.RunnerFailure
-	(*StopRunnerRequest)(nil),   // 23: langserver.langpack.v1.StopRunnerRequest
-	(*StopRunnerResponse)(nil),  // 24: langserver.langpack.v1.StopRunnerResponse
-	(*RunnerEventsRequest)(nil), // 25: langserver.langpack.v1.RunnerEventsRequest
-	(*RunnerEvent)(nil),         // 26: langserver.langpack.v1.RunnerEvent
-	nil,                         // 27: langserver.langpack.v1.SetupRequest.SettingsEntry
-	nil,                         // 28: langserver.langpack.v1.StepRequest.EnvEntry
-	nil,                         // 29: langserver.langpack.v1.StartRunnerRequest.EnvEntry
+	(*CallError)(nil),           // 20: langserver.langpack.v1.CallError
+	(*CallResult)(nil),          // 21: langserver.langpack.v1.CallResult
+	(*AlgorithmError)(nil),      // 22: langserver.langpack.v1.AlgorithmError
+	(*RunnerFailure)(nil),       // 23: langserver.langpack.v1.RunnerFailure
+	(*StopRunnerRequest)(nil),   // 24: langserver.langpack.v1.StopRunnerRequest
+	(*StopRunnerResponse)(nil),  // 25: langserver.langpack.v1.StopRunnerResponse
+	(*RunnerEventsRequest)(nil), // 26: langserver.langpack.v1.RunnerEventsRequest
+	(*RunnerEvent)(nil),         // 27: langserver.langpack.v1.RunnerEvent
+	nil,                         // 28: langserver.langpack.v1.SetupRequest.SettingsEntry
+	nil,                         // 29: langserver.langpack.v1.StepRequest.EnvEntry
+	nil,                         // 30: langserver.langpack.v1.StartRunnerRequest.EnvEntry
 }
 var file_langpack_proto_depIdxs = []int32{
 	4,  // 0: langserver.langpack.v1.InfoResponse.settings:type_name -> langserver.langpack.v1.SettingSchema
-	27, // 1: langserver.langpack.v1.SetupRequest.settings:type_name -> langserver.langpack.v1.SetupRequest.SettingsEntry
+	28, // 1: langserver.langpack.v1.SetupRequest.settings:type_name -> langserver.langpack.v1.SetupRequest.SettingsEntry
 	7,  // 2: langserver.langpack.v1.SetupResponse.runtime:type_name -> langserver.langpack.v1.Runtime
-	28, // 3: langserver.langpack.v1.StepRequest.env:type_name -> langserver.langpack.v1.StepRequest.EnvEntry
+	29, // 3: langserver.langpack.v1.StepRequest.env:type_name -> langserver.langpack.v1.StepRequest.EnvEntry
 	0,  // 4: langserver.langpack.v1.OutputLine.stream:type_name -> langserver.langpack.v1.Stream
 	9,  // 5: langserver.langpack.v1.StepEvent.output:type_name -> langserver.langpack.v1.OutputLine
 	11, // 6: langserver.langpack.v1.StepEvent.result:type_name -> langserver.langpack.v1.StepResult
 	14, // 7: langserver.langpack.v1.ScaffoldResponse.files:type_name -> langserver.langpack.v1.File
-	29, // 8: langserver.langpack.v1.StartRunnerRequest.env:type_name -> langserver.langpack.v1.StartRunnerRequest.EnvEntry
+	30, // 8: langserver.langpack.v1.StartRunnerRequest.env:type_name -> langserver.langpack.v1.StartRunnerRequest.EnvEntry
 	17, // 9: langserver.langpack.v1.StartRunnerResponse.load_failure:type_name -> langserver.langpack.v1.LoadFailure
 	9,  // 10: langserver.langpack.v1.CallEvent.output:type_name -> langserver.langpack.v1.OutputLine
-	20, // 11: langserver.langpack.v1.CallEvent.result:type_name -> langserver.langpack.v1.CallResult
-	21, // 12: langserver.langpack.v1.CallResult.error:type_name -> langserver.langpack.v1.AlgorithmError
-	22, // 13: langserver.langpack.v1.CallResult.failure:type_name -> langserver.langpack.v1.RunnerFailure
-	1,  // 14: langserver.langpack.v1.RunnerFailure.kind:type_name -> langserver.langpack.v1.FailureKind
-	2,  // 15: langserver.langpack.v1.LangPack.Info:input_type -> langserver.langpack.v1.InfoRequest
-	5,  // 16: langserver.langpack.v1.LangPack.Setup:input_type -> langserver.langpack.v1.SetupRequest
-	8,  // 17: langserver.langpack.v1.LangPack.Build:input_type -> langserver.langpack.v1.StepRequest
-	8,  // 18: langserver.langpack.v1.LangPack.Test:input_type -> langserver.langpack.v1.StepRequest
-	12, // 19: langserver.langpack.v1.LangPack.Scaffold:input_type -> langserver.langpack.v1.ScaffoldRequest
-	15, // 20: langserver.langpack.v1.LangPack.StartRunner:input_type -> langserver.langpack.v1.StartRunnerRequest
-	18, // 21: langserver.langpack.v1.LangPack.Call:input_type -> langserver.langpack.v1.CallRequest
-	23, // 22: langserver.langpack.v1.LangPack.StopRunner:input_type -> langserver.langpack.v1.StopRunnerRequest
-	25, // 23: langserver.langpack.v1.LangPack.RunnerEvents:input_type -> langserver.langpack.v1.RunnerEventsRequest
-	3,  // 24: langserver.langpack.v1.LangPack.Info:output_type -> langserver.langpack.v1.InfoResponse
-	6,  // 25: langserver.langpack.v1.LangPack.Setup:output_type -> langserver.langpack.v1.SetupResponse
-	10, // 26: langserver.langpack.v1.LangPack.Build:output_type -> langserver.langpack.v1.StepEvent
-	10, // 27: langserver.langpack.v1.LangPack.Test:output_type -> langserver.langpack.v1.StepEvent
-	13, // 28: langserver.langpack.v1.LangPack.Scaffold:output_type -> langserver.langpack.v1.ScaffoldResponse
-	16, // 29: langserver.langpack.v1.LangPack.StartRunner:output_type -> langserver.langpack.v1.StartRunnerResponse
-	19, // 30: langserver.langpack.v1.LangPack.Call:output_type -> langserver.langpack.v1.CallEvent
-	24, // 31: langserver.langpack.v1.LangPack.StopRunner:output_type -> langserver.langpack.v1.StopRunnerResponse
-	26, // 32: langserver.langpack.v1.LangPack.RunnerEvents:output_type -> langserver.langpack.v1.RunnerEvent
-	24, // [24:33] is the sub-list for method output_type
-	15, // [15:24] is the sub-list for method input_type
-	15, // [15:15] is the sub-list for extension type_name
-	15, // [15:15] is the sub-list for extension extendee
-	0,  // [0:15] is the sub-list for field type_name
+	21, // 11: langserver.langpack.v1.CallEvent.result:type_name -> langserver.langpack.v1.CallResult
+	20, // 12: langserver.langpack.v1.CallEvent.error:type_name -> langserver.langpack.v1.CallError
+	22, // 13: langserver.langpack.v1.CallResult.error:type_name -> langserver.langpack.v1.AlgorithmError
+	23, // 14: langserver.langpack.v1.CallResult.failure:type_name -> langserver.langpack.v1.RunnerFailure
+	1,  // 15: langserver.langpack.v1.RunnerFailure.kind:type_name -> langserver.langpack.v1.FailureKind
+	2,  // 16: langserver.langpack.v1.LangPack.Info:input_type -> langserver.langpack.v1.InfoRequest
+	5,  // 17: langserver.langpack.v1.LangPack.Setup:input_type -> langserver.langpack.v1.SetupRequest
+	8,  // 18: langserver.langpack.v1.LangPack.Build:input_type -> langserver.langpack.v1.StepRequest
+	8,  // 19: langserver.langpack.v1.LangPack.Test:input_type -> langserver.langpack.v1.StepRequest
+	12, // 20: langserver.langpack.v1.LangPack.Scaffold:input_type -> langserver.langpack.v1.ScaffoldRequest
+	15, // 21: langserver.langpack.v1.LangPack.StartRunner:input_type -> langserver.langpack.v1.StartRunnerRequest
+	18, // 22: langserver.langpack.v1.LangPack.Call:input_type -> langserver.langpack.v1.CallRequest
+	24, // 23: langserver.langpack.v1.LangPack.StopRunner:input_type -> langserver.langpack.v1.StopRunnerRequest
+	26, // 24: langserver.langpack.v1.LangPack.RunnerEvents:input_type -> langserver.langpack.v1.RunnerEventsRequest
+	3,  // 25: langserver.langpack.v1.LangPack.Info:output_type -> langserver.langpack.v1.InfoResponse
+	6,  // 26: langserver.langpack.v1.LangPack.Setup:output_type -> langserver.langpack.v1.SetupResponse
+	10, // 27: langserver.langpack.v1.LangPack.Build:output_type -> langserver.langpack.v1.StepEvent
+	10, // 28: langserver.langpack.v1.LangPack.Test:output_type -> langserver.langpack.v1.StepEvent
+	13, // 29: langserver.langpack.v1.LangPack.Scaffold:output_type -> langserver.langpack.v1.ScaffoldResponse
+	16, // 30: langserver.langpack.v1.LangPack.StartRunner:output_type -> langserver.langpack.v1.StartRunnerResponse
+	19, // 31: langserver.langpack.v1.LangPack.Call:output_type -> langserver.langpack.v1.CallEvent
+	25, // 32: langserver.langpack.v1.LangPack.StopRunner:output_type -> langserver.langpack.v1.StopRunnerResponse
+	27, // 33: langserver.langpack.v1.LangPack.RunnerEvents:output_type -> langserver.langpack.v1.RunnerEvent
+	25, // [25:34] is the sub-list for method output_type
+	16, // [16:25] is the sub-list for method input_type
+	16, // [16:16] is the sub-list for extension type_name
+	16, // [16:16] is the sub-list for extension extendee
+	0,  // [0:16] is the sub-list for field type_name
 }
 
 func init() { file_langpack_proto_init() }
@@ -1888,6 +1986,7 @@ func file_langpack_proto_init() {
 	file_langpack_proto_msgTypes[17].OneofWrappers = []any{
 		(*CallEvent_Output)(nil),
 		(*CallEvent_Result)(nil),
+		(*CallEvent_Error)(nil),
 	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
@@ -1895,7 +1994,7 @@ func file_langpack_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_langpack_proto_rawDesc), len(file_langpack_proto_rawDesc)),
 			NumEnums:      2,
-			NumMessages:   28,
+			NumMessages:   29,
 			NumExtensions: 0,
 			NumServices:   1,
 		},
