@@ -7,35 +7,43 @@ import (
 	"fmt"
 	"io"
 	"os/exec"
+	"os"
 	"sync"
 	"syscall"
-	"time"
 )
 
 // maxStepLine bounds one line of build or test output; longer lines are
 // split.
 const maxStepLine = 64 * 1024
 
-// RunStep runs cmd as a build or test step: each line it prints goes to out
-// as it arrives, and its exit status becomes the StepResult. The command
-// runs in its own process group, which is killed when ctx is done. A command
-// that cannot start is an error; one that fails is a non-zero ExitCode.
+// RunStep runs cmd (made with exec.Command, not yet started) as a build or
+// test step: each line it prints goes to out as it arrives, and its exit
+// status becomes the StepResult. The command runs in its own process group,
+// which is killed when ctx is done, and also once the command exits, so no
+// background process it left behind outlives the step. A command that
+// cannot start is an error; one that fails is a non-zero ExitCode.
 func RunStep(ctx context.Context, cmd *exec.Cmd, out OutputFunc) (*StepResult, error) {
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
-	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
-	cmd.WaitDelay = 5 * time.Second
-	stdout, err := cmd.StdoutPipe()
+	stdoutR, stdoutW, err := os.Pipe()
 	if err != nil {
 		return nil, err
 	}
-	stderr, err := cmd.StderrPipe()
+	defer stdoutR.Close()
+	stderrR, stderrW, err := os.Pipe()
 	if err != nil {
+		stdoutW.Close()
 		return nil, err
 	}
-	if err := cmd.Start(); err != nil {
+	defer stderrR.Close()
+	cmd.Stdout, cmd.Stderr = stdoutW, stderrW
+	err = cmd.Start()
+	stdoutW.Close()
+	stderrW.Close()
+	if err != nil {
 		return nil, fmt.Errorf("starting %s: %w", cmd.Path, err)
 	}
-	stop := context.AfterFunc(ctx, func() { _ = cmd.Cancel() })
+	killGroup := func() { _ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
+	stop := context.AfterFunc(ctx, killGroup)
 	defer stop()
 	var mu sync.Mutex
 	emit := func(l OutputLine) {
@@ -46,10 +54,11 @@ func RunStep(ctx context.Context, cmd *exec.Cmd, out OutputFunc) (*StepResult, e
 		}
 	}
 	var wg sync.WaitGroup
-	wg.Go(func() { scanLines(stdout, Stdout, emit) })
-	wg.Go(func() { scanLines(stderr, Stderr, emit) })
-	wg.Wait()
+	wg.Go(func() { scanLines(stdoutR, Stdout, emit) })
+	wg.Go(func() { scanLines(stderrR, Stderr, emit) })
 	err = cmd.Wait()
+	killGroup()
+	wg.Wait()
 	var exitErr *exec.ExitError
 	switch {
 	case err == nil:

@@ -67,7 +67,7 @@ func step(ctx context.Context, req *sdk.StepRequest, name string, out sdk.Output
 	if err != nil {
 		return nil, err
 	}
-	cmd := exec.CommandContext(ctx, p)
+	cmd := exec.Command(p)
 	cmd.Dir = req.Dir
 	cmd.Env = sdk.MergeEnv(os.Environ(), req.Env)
 	return sdk.RunStep(ctx, cmd, out)

@@ -147,7 +147,7 @@ func (l *langPack) Build(ctx context.Context, req *sdk.StepRequest, out sdk.Outp
 	if !hasRequirements(filepath.Join(req.Dir, "requirements.txt")) {
 		return &sdk.StepResult{Skipped: true, Message: "no requirements.txt: nothing to install"}, nil
 	}
-	cmd := exec.CommandContext(ctx, python, "-m", "pip", "install", "--disable-pip-version-check", "--no-input",
+	cmd := exec.Command(python, "-m", "pip", "install", "--disable-pip-version-check", "--no-input",
 		"--upgrade", "--target", depsDir, "-r", "requirements.txt")
 	cmd.Dir = req.Dir
 	cmd.Env = sdk.MergeEnv(os.Environ(), req.Env)
@@ -177,7 +177,7 @@ func (l *langPack) Test(ctx context.Context, req *sdk.StepRequest, out sdk.Outpu
 	if exec.CommandContext(ctx, python, "-c", "import pytest").Run() == nil {
 		args = []string{"-m", "pytest", "-q", "-p", "no:cacheprovider"}
 	}
-	cmd := exec.CommandContext(ctx, python, args...)
+	cmd := exec.Command(python, args...)
 	cmd.Dir = req.Dir
 	env := sdk.MergeEnv(os.Environ(), req.Env)
 	pythonPath := req.Dir + string(os.PathListSeparator) + filepath.Join(req.Dir, depsDir)

@@ -232,19 +232,25 @@ func TestDeliverCancel(t *testing.T) {
 			defer cancel()
 			var mu sync.Mutex
 			attempts := 0
+			release := make(chan struct{})
 			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				_, _ = io.Copy(io.Discard, r.Body)
 				mu.Lock()
 				attempts++
 				mu.Unlock()
 				// Cancel once the first attempt has arrived.
 				cancel()
 				if tt.block {
-					<-r.Context().Done()
+					select {
+					case <-r.Context().Done():
+					case <-release:
+					}
 					return
 				}
 				w.WriteHeader(http.StatusInternalServerError)
 			}))
 			defer srv.Close()
+			defer close(release) // runs before srv.Close
 
 			start := time.Now()
 			// The interval is long: only cancellation can end Deliver quickly.

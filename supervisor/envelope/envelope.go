@@ -47,8 +47,12 @@ type errorBody struct {
 	Metadata *Metadata `json:"metadata,omitempty"`
 }
 
-// Success returns {"result": result, "metadata": md} with result spliced in.
+// Success returns {"result": result, "metadata": md} with result spliced in
+// (null when result is empty).
 func Success(result json.RawMessage, md Metadata) []byte {
+	if len(result) == 0 {
+		result = json.RawMessage("null")
+	}
 	meta, err := json.Marshal(md)
 	if err != nil {
 		panic(fmt.Sprintf("envelope: marshalling metadata: %v", err))

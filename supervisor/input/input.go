@@ -126,6 +126,9 @@ func Decode(h http.Header, body []byte, opts Options) (*Input, *Error) {
 	}
 	switch ct {
 	case JSON:
+		if !utf8.Valid(body) {
+			return nil, errorf(InvalidBody, "JSON body is not valid UTF-8")
+		}
 		var buf bytes.Buffer
 		buf.Grow(len(body))
 		if err := json.Compact(&buf, body); err != nil {
