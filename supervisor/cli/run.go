@@ -27,6 +27,7 @@ type runFlags struct {
 	exitOnRunnerFailure bool
 	loadTimeout         time.Duration
 	maxBody             string
+	maxOutput           string
 }
 
 func newRunCommand(g *globals) *cobra.Command {
@@ -55,6 +56,7 @@ notices.`,
 	cmd.Flags().BoolVar(&f.exitOnRunnerFailure, "exit-on-runner-failure", false, "exit when the runner fails to load or dies, as the original did, instead of replacing it")
 	cmd.Flags().DurationVar(&f.loadTimeout, "load-timeout", 5*time.Minute, "time allowed for the algorithm to load")
 	cmd.Flags().StringVar(&f.maxBody, "max-body", "10MiB", "largest request body accepted")
+	cmd.Flags().StringVar(&f.maxOutput, "max-output", "1MiB", "stdout and stderr kept per request; the rest is dropped with a visible marker")
 	return cmd
 }
 
@@ -66,6 +68,10 @@ func runAlgorithm(ctx context.Context, g *globals, f *runFlags, path string) err
 	maxBody, err := units.ParseSize(f.maxBody)
 	if err != nil {
 		return fmt.Errorf("--max-body: %w", err)
+	}
+	maxOutput, err := units.ParseSize(f.maxOutput)
+	if err != nil {
+		return fmt.Errorf("--max-output: %w", err)
 	}
 	dir, cleanup, err := algorithmDir(path)
 	if err != nil {
@@ -99,6 +105,7 @@ func runAlgorithm(ctx context.Context, g *globals, f *runFlags, path string) err
 		ExitOnRunnerFailure: f.exitOnRunnerFailure,
 		LoadTimeout:         f.loadTimeout,
 		MaxBody:             maxBody,
+		MaxOutput:           int(maxOutput),
 		RequestComplete:     os.Getenv("REQUEST_COMPLETE"),
 		StatusUpdate:        os.Getenv("STATUS_UPDATE"),
 		SlotID:              os.Getenv("SLOT_ID"),

@@ -446,3 +446,17 @@ func TestReadmeLangPackExample(t *testing.T) {
 		t.Errorf("served by the README LangPack: %s", r.Raw)
 	}
 }
+
+func TestRunFloodedOutputIsBounded(t *testing.T) {
+	s := runServer(t, nil, example("python", "chatty"), "--max-output", "64KiB")
+	post(t, s.URL, "application/json", `{}`) // takes the load-time output
+	// 200,000 lines of 100 bytes: 20 MB printed, 64 KiB kept.
+	r := post(t, s.URL, "application/json", `{"flood": 200000, "out": "last"}`)
+	stdout, _ := field(r.Body, "metadata", "stdout").(string)
+	if r.Body["result"] == nil || len(stdout) > 64<<10+200 || !strings.Contains(stdout, "[langserver: output truncated,") {
+		t.Errorf("flooded call: %d bytes of stdout, ends %q, result %v", len(stdout), stdout[max(0, len(stdout)-120):], r.Body["result"])
+	}
+	if r := post(t, s.URL, "application/json", `{"out": "calm"}`); field(r.Body, "metadata", "stdout") != "calm\n" {
+		t.Errorf("after the flood: %s", r.Raw)
+	}
+}

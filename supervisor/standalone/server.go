@@ -45,6 +45,8 @@ type Options struct {
 	LoadTimeout time.Duration
 	// MaxBody bounds a request body.
 	MaxBody int64
+	// MaxOutput bounds the stdout and stderr kept per request.
+	MaxOutput int
 	// RequestComplete, when set, switches POST to async mode: the result is
 	// POSTed to this URL.
 	RequestComplete string
@@ -234,7 +236,7 @@ func (s *Server) startRunner() (string, *sdk.LoadFailure) {
 	began := time.Now()
 	a := s.currentAdapter()
 	resp, err := a.StartRunner(context.Background(), &sdk.StartRunnerRequest{
-		Dir: s.opts.Dir, LoadTimeout: s.opts.LoadTimeout, LegacyFIFO: s.opts.LegacyFIFO,
+		Dir: s.opts.Dir, LoadTimeout: s.opts.LoadTimeout, LegacyFIFO: s.opts.LegacyFIFO, MaxOutput: s.opts.MaxOutput,
 	})
 	if err != nil {
 		resp = &sdk.StartRunnerResponse{LoadFailure: &sdk.LoadFailure{Message: fmt.Sprintf("the %s adapter could not start a runner: %v", a.Name, err), ExitCode: -1}}

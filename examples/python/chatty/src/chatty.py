@@ -1,7 +1,8 @@
 """Prints on load and on every call.
 
 Input ``{"out": S, "err": E}`` prints ``S`` on stdout and ``E`` on stderr
-(each only when given) and returns ``{"ok": true}``.
+(each only when given) and returns ``{"ok": true}``; ``{"flood": N}`` prints N
+lines of 100 characters on stdout first.
 """
 
 import sys
@@ -12,6 +13,8 @@ print("loading chatty")
 def apply(input):
     """Print what the input asks for."""
     if isinstance(input, dict):
+        for i in range(input.get("flood", 0)):
+            print("%099d" % i)
         if "out" in input:
             print(input["out"])
         if "err" in input:
