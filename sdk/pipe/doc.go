@@ -23,7 +23,8 @@
 //
 // The runner is started in its own process group with a parent-death signal,
 // and the whole group is killed when the runner ends, so no grandchild
-// survives it. One goroutine per runner multiplexes stdin, stdout, stderr and
-// the FIFO with poll(2); that is what guarantees that everything the runner
-// printed before writing its response is attributed to that response.
+// survives it. Its stdout, stderr and FIFO are read all the time, each by
+// its own goroutine, so the runner never blocks on a full pipe; before a
+// response completes a request, stdout and stderr are emptied, so everything
+// the runner printed before writing its response belongs to that response.
 package pipe

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
 	"unicode"
 	"unicode/utf8"
 )
@@ -77,6 +78,8 @@ type LoadError struct {
 	// TimedOut is set when the runner did not print PIPE_INIT_COMPLETE
 	// within the load timeout and was killed.
 	TimedOut bool
+	// Timeout is the load timeout that passed, when TimedOut.
+	Timeout time.Duration
 	// Output is what the runner printed, stdout and stderr merged, bounded
 	// like a request's output.
 	Output []byte
@@ -89,7 +92,7 @@ const loadErrorTail = 2048
 func (e *LoadError) Error() string {
 	var b strings.Builder
 	if e.TimedOut {
-		b.WriteString("runner did not print " + InitMarker + " within the load timeout")
+		fmt.Fprintf(&b, "runner did not print %s within the load timeout (%v)", InitMarker, e.Timeout)
 	} else {
 		fmt.Fprintf(&b, "runner exited with code %d before printing %s", e.ExitCode, InitMarker)
 	}

@@ -105,3 +105,11 @@ func waitDone(t testing.TB, r *Runner) {
 		t.Fatal("runner still running")
 	}
 }
+
+// touch creates the file a runner.py "await" action waits for.
+func touch(t testing.TB, path string) {
+	t.Helper()
+	if err := os.WriteFile(path, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -2,7 +2,6 @@ package pipe
 
 import (
 	"context"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"os"
@@ -24,6 +23,13 @@ const killWait = 10 * time.Second
 
 // Runner is one running runner process. Its methods are safe for concurrent
 // use; requests are served one at a time.
+//
+// Three goroutines read the runner's stdout, stderr and FIFO through the
+// runtime's poller, and a fourth waits for the process and then cleans up.
+// Each output stream is read under its own mutex, one non-blocking read at a
+// time, so that the FIFO goroutine can take those mutexes and empty the
+// pipes before it completes a request: whatever the runner printed before
+// its response is then part of that response.
 type Runner struct {
 	cfg  Config
 	cmd  *exec.Cmd
@@ -31,21 +37,41 @@ type Runner struct {
 	dir  string   // private directory of the FIFO; "" in legacy mode
 	lock *os.File // flock on LegacyLockPath in legacy mode
 
+	stdin     *os.File
+	stdinOnce sync.Once
+	outFile   [2]*os.File // stdout and stderr read ends, indexed by Stream
+	outFD     [2]int      // their descriptors, read directly under streamMu
+	fifo      *os.File
+	fifoFD    int
+
 	turn     chan struct{} // holds a token while a Call is in progress
 	initDone chan struct{} // closed when PIPE_INIT_COMPLETE was seen
 	exited   chan struct{} // closed when the process has been reaped
 	done     chan struct{} // closed when the runner is gone and cleaned up
+	readers  sync.WaitGroup
+
+	// ioClosed is set, holding fifoMu and both streamMu, once the
+	// descriptors are about to be closed.
+	ioClosed bool
+
+	fifoMu  sync.Mutex // serialises reading and interpreting the FIFO
+	scan    valueScanner
+	fifoBad bool // a fault was found: discard whatever the FIFO brings
+
+	streamMu [2]sync.Mutex // streamMu[s] serialises reading stream s
+	partial  [2]partialLine
+	outEOF   [2]bool
+	readBuf  [2][]byte
 
 	mu          sync.Mutex
 	req         *request // the request in flight
 	out         capture  // output for the next or current request
 	initialised bool
-	stopping    bool // Stop closed, or will close, stdin
+	stopping    bool // Stop closed stdin
 	killed      bool
 	reaped      bool // the pid may be reused: signal nothing any more
 	exitCode    int
-	fault       *FaultError // FIFO written between requests
-	wakeFD      int         // eventfd waking the poller; -1 once closed
+	idleFault   *FaultError // FIFO written between requests
 }
 
 // request is one Call in flight.
@@ -53,8 +79,9 @@ type request struct {
 	input  []byte // with its newline
 	onLine func(Line)
 	result chan callResult // buffered; receives exactly one value
+	lines  []Line          // for onLine, in capture order; guarded by Runner.mu
 
-	cbMu      sync.Mutex // held while onLine runs
+	cbMu      sync.Mutex // held while delivering lines to onLine
 	abandoned bool       // Call returned early: call onLine no more
 }
 
@@ -76,32 +103,37 @@ func Start(ctx context.Context, cfg Config) (*Runner, error) {
 	}
 	r := &Runner{
 		cfg:      cfg,
+		outFD:    [2]int{-1, -1},
+		fifoFD:   -1,
+		scan:     newValueScanner(),
 		turn:     make(chan struct{}, 1),
 		initDone: make(chan struct{}),
 		exited:   make(chan struct{}),
 		done:     make(chan struct{}),
-		wakeFD:   -1,
 	}
-	p, err := r.start(ctx)
-	if err != nil {
+	if err := r.start(ctx); err != nil {
 		return nil, err
 	}
+	r.readers.Add(3)
+	go r.readStream(Stdout)
+	go r.readStream(Stderr)
+	go r.readFIFO()
 	go r.wait()
-	go p.run()
 	return r.awaitInit(ctx)
 }
 
 // start prepares the FIFO and pipes and starts the process. On error it
 // leaves nothing behind.
-func (r *Runner) start(ctx context.Context) (_ *poller, err error) {
-	p := &poller{r: r, stdin: -1, out: [2]int{-1, -1}, fifo: -1, scan: newValueScanner()}
-	var childFiles []*os.File
+func (r *Runner) start(ctx context.Context) (err error) {
+	var child [3]*os.File
 	defer func() {
-		for _, f := range childFiles {
-			f.Close()
+		for _, f := range child {
+			if f != nil {
+				f.Close()
+			}
 		}
 		if err != nil {
-			p.closeFDs()
+			r.closeFiles()
 			r.release()
 		}
 	}()
@@ -109,58 +141,60 @@ func (r *Runner) start(ctx context.Context) (_ *poller, err error) {
 	fifo := LegacyFIFOPath
 	if r.cfg.LegacyFIFO {
 		if r.lock, err = lockLegacy(ctx); err != nil {
-			return nil, err
+			return err
 		}
 		if err = makeLegacyFIFO(); err != nil {
-			return nil, err
+			return err
 		}
 	} else {
 		if r.dir, err = os.MkdirTemp("", "langserver-pipe-"); err != nil {
-			return nil, fmt.Errorf("pipe: %w", err)
+			return fmt.Errorf("pipe: %w", err)
 		}
 		fifo = filepath.Join(r.dir, "algoout")
 		if err = unix.Mkfifo(fifo, 0o600); err != nil {
-			return nil, fmt.Errorf("pipe: mkfifo %s: %w", fifo, err)
+			return fmt.Errorf("pipe: mkfifo %s: %w", fifo, err)
 		}
 	}
 	// Holding a write end ourselves means the runner opening and closing
 	// the FIFO never shows us an end of file, and its blocking open for
 	// writing succeeds at once.
-	if p.fifo, err = unix.Open(fifo, unix.O_RDWR|unix.O_NONBLOCK|unix.O_CLOEXEC, 0); err != nil {
-		return nil, fmt.Errorf("pipe: open %s: %w", fifo, err)
+	if r.fifoFD, err = unix.Open(fifo, unix.O_RDWR|unix.O_NONBLOCK|unix.O_CLOEXEC, 0); err != nil {
+		return fmt.Errorf("pipe: open %s: %w", fifo, err)
 	}
-	if r.wakeFD, err = unix.Eventfd(0, unix.EFD_CLOEXEC|unix.EFD_NONBLOCK); err != nil {
-		return nil, fmt.Errorf("pipe: eventfd: %w", err)
+	r.fifo = os.NewFile(uintptr(r.fifoFD), fifo)
+	var fd int
+	if child[0], fd, err = pipe(false); err != nil {
+		return err
 	}
-	var stdin, stdout, stderr *os.File
-	if stdin, p.stdin, err = pipe(false); err != nil {
-		return nil, err
+	r.stdin = os.NewFile(uintptr(fd), "runner-stdin")
+	for s, name := range []string{"runner-stdout", "runner-stderr"} {
+		if child[s+1], r.outFD[s], err = pipe(true); err != nil {
+			return err
+		}
+		r.outFile[s] = os.NewFile(uintptr(r.outFD[s]), name)
+		r.readBuf[s] = make([]byte, readSize)
 	}
-	childFiles = append(childFiles, stdin)
-	if stdout, p.out[Stdout], err = pipe(true); err != nil {
-		return nil, err
-	}
-	childFiles = append(childFiles, stdout)
-	if stderr, p.out[Stderr], err = pipe(true); err != nil {
-		return nil, err
-	}
-	childFiles = append(childFiles, stderr)
 
 	r.cmd = exec.Command(r.cfg.Command[0], r.cfg.Command[1:]...)
 	r.cmd.Dir = r.cfg.Dir
 	r.cmd.Env = r.cfg.environ(fifo)
-	r.cmd.Stdin, r.cmd.Stdout, r.cmd.Stderr = stdin, stdout, stderr
+	r.cmd.Stdin, r.cmd.Stdout, r.cmd.Stderr = child[0], child[1], child[2]
+	// Its own process group, so that killing the group leaves no
+	// grandchild behind; SIGKILL when this process dies. (Strictly, the
+	// parent-death signal follows the thread that started the runner,
+	// which the Go runtime keeps unless that thread was locked by a
+	// goroutine that then exited.)
 	r.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
 	if err = r.cmd.Start(); err != nil {
-		return nil, fmt.Errorf("pipe: start runner: %w", err)
+		return fmt.Errorf("pipe: start runner: %w", err)
 	}
 	r.pid = r.cmd.Process.Pid
-	return p, nil
+	return nil
 }
 
-// pipe makes a pipe; the end this process keeps is a non-blocking raw fd,
-// the runner's end an *os.File. ours selects the read end (true) or the
-// write end (false).
+// pipe makes a pipe. The end this process keeps is non-blocking, for the
+// runtime's poller; readOurs selects which end that is. The runner's end is
+// returned as a blocking *os.File.
 func pipe(readOurs bool) (child *os.File, ours int, err error) {
 	var fds [2]int
 	if err := unix.Pipe2(fds[:], unix.O_CLOEXEC); err != nil {
@@ -199,7 +233,7 @@ func (r *Runner) awaitInit(ctx context.Context) (*Runner, error) {
 		r.kill()
 		<-r.done
 		out, _ := r.PendingOutput()
-		return nil, &LoadError{ExitCode: r.ExitCode(), TimedOut: true, Output: out}
+		return nil, &LoadError{ExitCode: r.ExitCode(), TimedOut: true, Timeout: r.cfg.LoadTimeout, Output: out}
 	case <-ctx.Done():
 		r.kill()
 		<-r.done
@@ -207,8 +241,9 @@ func (r *Runner) awaitInit(ctx context.Context) (*Runner, error) {
 	}
 }
 
-// wait reaps the process. Between its exit and its reaping, the pid cannot
-// be reused, so that is when the rest of its process group is killed.
+// wait reaps the process, finishes the request in flight and cleans up.
+// Between the exit and the reaping the pid cannot be reused, so that is
+// when the rest of the process group is killed.
 func (r *Runner) wait() {
 	var info unix.Siginfo
 	for {
@@ -223,15 +258,76 @@ func (r *Runner) wait() {
 	r.mu.Unlock()
 
 	_ = r.cmd.Wait()
-	code := r.cmd.ProcessState.ExitCode()
-	if ws, ok := r.cmd.ProcessState.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
-		code = signalledExitCode
+	code := -1 // unknown: something else reaped the process
+	if st := r.cmd.ProcessState; st != nil {
+		code = st.ExitCode()
+		if ws, ok := st.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
+			code = signalledExitCode
+		}
 	}
 	r.mu.Lock()
 	r.exitCode = code
 	close(r.exited)
-	r.wakeLocked()
 	r.mu.Unlock()
+
+	r.finish()
+	r.closeFiles()
+	r.readers.Wait()
+	r.release()
+	close(r.done)
+}
+
+// finish collects what is left in the pipes and the FIFO of an exited
+// runner, then fails the request in flight, if any, with an *ExitError.
+func (r *Runner) finish() {
+	r.fifoMu.Lock()
+	defer r.fifoMu.Unlock()
+	r.fillFIFO()
+	r.processFIFO()
+
+	r.lockStreams()
+	r.drainLocked()
+	r.ioClosed = true
+	r.mu.Lock()
+	req := r.req
+	r.flushLocked(req)
+	var exitErr *ExitError
+	if req != nil {
+		exitErr = &ExitError{Code: r.exitCode}
+		exitErr.Stdout, exitErr.Stderr = r.out.take()
+		r.req = nil
+	}
+	r.mu.Unlock()
+	r.unlockStreams()
+	if req != nil {
+		r.deliver(req)
+		req.result <- callResult{err: exitErr}
+	}
+}
+
+// closeFiles closes the descriptors this process keeps, which ends the
+// reading goroutines.
+func (r *Runner) closeFiles() {
+	if r.stdin != nil {
+		r.closeStdin()
+	}
+	for _, f := range []*os.File{r.outFile[Stdout], r.outFile[Stderr], r.fifo} {
+		if f != nil {
+			f.Close()
+		}
+	}
+}
+
+func (r *Runner) closeStdin() { r.stdinOnce.Do(func() { r.stdin.Close() }) }
+
+// release frees the FIFO directory and the legacy lock.
+func (r *Runner) release() {
+	if r.dir != "" {
+		os.RemoveAll(r.dir)
+	}
+	if r.lock != nil {
+		r.lock.Close()
+	}
 }
 
 // PID returns the runner's process id.
@@ -264,10 +360,10 @@ func (r *Runner) PendingOutput() (stdout, stderr []byte) {
 // turn.
 //
 // onLine, when not nil, receives each line of output while the request is
-// in flight, in order, from the runner's I/O goroutine: it must return
-// quickly and must not call the Runner's Call or Stop. It is never called
-// after Call returns. Output printed before the call started is only in the
-// Response.
+// in flight, in order and never concurrently, from the runner's goroutines:
+// it must return quickly and must not call the Runner's Call or Stop. It is
+// never called after Call returns. Output printed before the call started is
+// only in the Response.
 //
 // Call returns *ExitError if the runner exits before answering, *FaultError
 // if it answers with something else than a response, *CanceledError
@@ -279,7 +375,9 @@ func (r *Runner) Call(ctx context.Context, input []byte, onLine func(Line)) (*Re
 	case <-ctx.Done():
 		return nil, ctx.Err()
 	case <-r.done:
-		return nil, ErrStopped
+		r.mu.Lock()
+		defer r.mu.Unlock()
+		return nil, r.unavailableLocked()
 	}
 	defer func() { <-r.turn }()
 	if err := ctx.Err(); err != nil {
@@ -296,8 +394,13 @@ func (r *Runner) Call(ctx context.Context, input []byte, onLine func(Line)) (*Re
 		return nil, err
 	}
 	r.req = req
-	r.wakeLocked()
 	r.mu.Unlock()
+
+	// A write error means the runner closed its stdin or died; its exit
+	// or ctx then ends the request.
+	stopWrite := context.AfterFunc(ctx, func() { _ = r.stdin.SetWriteDeadline(time.Unix(1, 0)) })
+	_, _ = r.stdin.Write(line)
+	stopWrite()
 
 	select {
 	case res := <-req.result:
@@ -306,7 +409,7 @@ func (r *Runner) Call(ctx context.Context, input []byte, onLine func(Line)) (*Re
 	}
 	r.mu.Lock()
 	if r.req != req {
-		// The poller finished the request meanwhile.
+		// The request was completed meanwhile.
 		r.mu.Unlock()
 		res := <-req.result
 		return res.resp, res.err
@@ -323,8 +426,8 @@ func (r *Runner) Call(ctx context.Context, input []byte, onLine func(Line)) (*Re
 
 // unavailableLocked returns why no request can be sent, if so.
 func (r *Runner) unavailableLocked() error {
-	if r.fault != nil {
-		return fmt.Errorf("%w: %w", ErrStopped, r.fault)
+	if r.idleFault != nil {
+		return fmt.Errorf("%w: %w", ErrStopped, r.idleFault)
 	}
 	select {
 	case <-r.exited:
@@ -346,8 +449,8 @@ func (r *Runner) unavailableLocked() error {
 func (r *Runner) Stop(ctx context.Context) (exitCode int, err error) {
 	r.mu.Lock()
 	r.stopping = true
-	r.wakeLocked()
 	r.mu.Unlock()
+	r.closeStdin()
 
 	grace := time.NewTimer(r.cfg.StopGrace)
 	defer grace.Stop()
@@ -381,30 +484,4 @@ func (r *Runner) killLocked() {
 	// The runner may have left its process group: kill it by pid too.
 	_ = syscall.Kill(-r.pid, syscall.SIGKILL)
 	_ = r.cmd.Process.Signal(syscall.SIGKILL)
-}
-
-// wakeLocked interrupts the poller's poll(2) so it looks at the state again.
-func (r *Runner) wakeLocked() {
-	if r.wakeFD < 0 {
-		return
-	}
-	var one [8]byte
-	binary.NativeEndian.PutUint64(one[:], 1)
-	_, _ = unix.Write(r.wakeFD, one[:])
-}
-
-// release frees the FIFO directory, the legacy lock and the eventfd.
-func (r *Runner) release() {
-	r.mu.Lock()
-	if r.wakeFD >= 0 {
-		unix.Close(r.wakeFD)
-		r.wakeFD = -1
-	}
-	r.mu.Unlock()
-	if r.dir != "" {
-		os.RemoveAll(r.dir)
-	}
-	if r.lock != nil {
-		r.lock.Close()
-	}
 }

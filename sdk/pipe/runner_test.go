@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -28,22 +29,21 @@ var equalBytes = cmp.Comparer(func(a, b []byte) bool { return bytes.Equal(a, b) 
 
 func TestPreInitOutputGoesToFirstRequest(t *testing.T) {
 	t.Parallel()
-	r := startPy(t, map[string]any{"pre": []act{
-		{"out": "loading\n"}, {"sleep": 0.05}, {"err": "warning\n"}, {"sleep": 0.05},
-	}})
-	got := mustCall(t, r, act{"out": "working\n"}, act{"result": 1})
-	want := &Response{
-		Result:      json.RawMessage("1"),
-		ContentType: "json",
-		Stdout:      []byte("loading\nwarning\nworking\n"),
-		Stderr:      []byte("warning\n"),
+	r := startPy(t, map[string]any{"pre": []act{{"out": "loading\n"}, {"err": "warning\n"}}})
+	got := mustCall(t, r, act{"result": 1})
+	// Lines of different streams written at once may arrive in either
+	// order.
+	lines := strings.SplitAfter(string(got.Stdout), "\n")
+	slices.Sort(lines)
+	if diff := cmp.Diff([]string{"", "loading\n", "warning\n"}, lines); diff != "" {
+		t.Errorf("first response's stdout (-want +got):\n%s", diff)
 	}
-	if diff := cmp.Diff(want, got, equateEmpty); diff != "" {
-		t.Errorf("first response (-want +got):\n%s", diff)
+	if diff := cmp.Diff("warning\n", string(got.Stderr)); diff != "" {
+		t.Errorf("first response's stderr (-want +got):\n%s", diff)
 	}
 	got = mustCall(t, r, act{"out": InitMarker + " is ordinary output now\n"}, act{"result": 2})
 	if diff := cmp.Diff(InitMarker+" is ordinary output now\n", string(got.Stdout)); diff != "" {
-		t.Errorf("second response stdout (-want +got):\n%s", diff)
+		t.Errorf("second response's stdout (-want +got):\n%s", diff)
 	}
 }
 
@@ -79,7 +79,7 @@ func TestLoadFailure(t *testing.T) {
 	}{{
 		name: "exits",
 		cfg: Config{Command: pyRunner(t, map[string]any{"pre": []act{
-			{"out": "loading\n"}, {"sleep": 0.05}, {"err": "ImportError: no module\n"}, {"exit": 3},
+			{"err": "loading\n"}, {"err": "ImportError: no module\n"}, {"exit": 3},
 		}})},
 		want:    &LoadError{ExitCode: 3, Output: []byte("loading\nImportError: no module\n")},
 		message: "runner exited with code 3 before printing PIPE_INIT_COMPLETE; output:\nloading\nImportError: no module",
@@ -90,9 +90,9 @@ func TestLoadFailure(t *testing.T) {
 		message: "runner exited with code -99 before printing PIPE_INIT_COMPLETE; output:\ndying",
 	}, {
 		name:    "times out",
-		cfg:     Config{Command: shellRunner(t, "echo loading forever\nsleep 60\n"), LoadTimeout: 300 * time.Millisecond},
-		want:    &LoadError{ExitCode: -99, TimedOut: true, Output: []byte("loading forever\n")},
-		message: "runner did not print PIPE_INIT_COMPLETE within the load timeout; output:\nloading forever",
+		cfg:     Config{Command: shellRunner(t, "echo loading forever\nsleep 60\n"), LoadTimeout: time.Second},
+		want:    &LoadError{ExitCode: -99, TimedOut: true, Timeout: time.Second, Output: []byte("loading forever\n")},
+		message: "runner did not print PIPE_INIT_COMPLETE within the load timeout (1s); output:\nloading forever",
 	}, {
 		name:    "no output",
 		cfg:     Config{Command: []string{"false"}},
@@ -149,8 +149,9 @@ func TestEnvironmentAndDirectory(t *testing.T) {
 	r := start(t, Config{
 		Command: shellRunner(t, `
 echo PIPE_INIT_COMPLETE
-read -r line
-printf '{"result": "%s %s %s", "metadata": {"content_type": "text"}}' "$PWD" "$GREETING" "$ALGOOUT" > "$ALGOOUT"
+while read -r line; do
+	printf '{"result": "%s %s %s", "metadata": {"content_type": "text"}}' "$PWD" "$GREETING" "$ALGOOUT" > "$ALGOOUT"
+done
 `),
 		Dir: dir,
 		Env: []string{"GREETING=hello", "ALGOOUT=/wrong", "PATH=" + os.Getenv("PATH")},
@@ -229,14 +230,23 @@ func TestResponseForms(t *testing.T) {
 
 func TestOutputCapture(t *testing.T) {
 	t.Parallel()
+	// The runner waits for the test to see each line before it prints the
+	// next, so the merged order is certain.
+	dir := t.TempDir()
 	r := startPy(t, nil)
 	var lines []Line
 	ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
 	defer cancel()
 	got, err := r.Call(ctx, requestLine(t,
-		act{"out": "one\n"}, act{"sleep": 0.05}, act{"err": "two\n"}, act{"sleep": 0.05},
-		act{"out": "three\nunfinished"}, act{"result": 1}, act{"sleep": 0.05}, act{"out": "between\n"}, act{"err": "requests\n"},
-	), func(l Line) { lines = append(lines, l) })
+		act{"out": "one\n"}, act{"await": dir + "/one"},
+		act{"err": "two\n"}, act{"await": dir + "/two"},
+		act{"out": "three\nunfinished"}, act{"result": 1},
+		act{"await": dir + "/answered"}, act{"out": "between\n"},
+		act{"await": dir + "/between"}, act{"err": "requests\n"},
+	), func(l Line) {
+		lines = append(lines, l)
+		touch(t, dir+"/"+string(l.Text))
+	})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -254,6 +264,9 @@ func TestOutputCapture(t *testing.T) {
 		t.Errorf("lines (-want +got):\n%s", diff)
 	}
 
+	touch(t, dir+"/answered")
+	waitFor(t, func() bool { out, _ := r.PendingOutput(); return len(out) == len("between\n") })
+	touch(t, dir+"/between")
 	waitFor(t, func() bool { out, _ := r.PendingOutput(); return len(out) == len("between\nrequests\n") })
 	stdout, stderr := r.PendingOutput()
 	if got, want := string(stdout)+"|"+string(stderr), "between\nrequests\n|requests\n"; got != want {
@@ -365,16 +378,23 @@ func TestExitDuringRequest(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
 		name    string
+		command []string
 		actions []act
 		want    *ExitError
-	}{
-		{"exit status", []act{{"out": "about to fail\n"}, {"err": "partial"}, {"exit": 3}}, &ExitError{Code: 3, Stdout: []byte("about to fail\npartial"), Stderr: []byte("partial")}},
-		{"killed", []act{{"out": "bye\n"}, {"kill9": true}}, &ExitError{Code: -99, Stdout: []byte("bye\n")}},
-	}
+	}{{
+		name:    "exit status",
+		command: pyRunner(t, nil),
+		actions: []act{{"out": "about to fail\n"}, {"err": "partial"}, {"exit": 3}},
+		want:    &ExitError{Code: 3, Stdout: []byte("about to fail\npartial"), Stderr: []byte("partial")},
+	}, {
+		name:    "killed",
+		command: shellRunner(t, "echo PIPE_INIT_COMPLETE\nread -r line\necho bye\nkill -9 $$\n"),
+		want:    &ExitError{Code: -99, Stdout: []byte("bye\n")},
+	}}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			r := startPy(t, nil)
+			r := start(t, Config{Command: tt.command})
 			_, err := call(t, r, tt.actions...)
 			var got *ExitError
 			if !errors.As(err, &got) {
@@ -399,8 +419,10 @@ func TestExitDuringRequest(t *testing.T) {
 
 func TestExitBetweenRequests(t *testing.T) {
 	t.Parallel()
+	answered := filepath.Join(t.TempDir(), "answered")
 	r := startPy(t, nil)
-	mustCall(t, r, act{"result": 1}, act{"sleep": 0.05}, act{"out": "last words"}, act{"exit": 4})
+	mustCall(t, r, act{"result": 1}, act{"await": answered}, act{"out": "last words"}, act{"exit": 4})
+	touch(t, answered)
 	waitDone(t, r)
 	stdout, _ := r.PendingOutput()
 	if r.ExitCode() != 4 || string(stdout) != "last words" {
@@ -462,8 +484,10 @@ func TestFaultQuotesLittle(t *testing.T) {
 
 func TestFIFOWrittenBetweenRequests(t *testing.T) {
 	t.Parallel()
+	answered := filepath.Join(t.TempDir(), "answered")
 	r := startPy(t, nil)
-	mustCall(t, r, act{"result": 1}, act{"sleep": 0.05}, act{"raw": `{"result": 2}`})
+	mustCall(t, r, act{"result": 1}, act{"await": answered}, act{"raw": `{"result": 2}`})
+	touch(t, answered)
 	waitDone(t, r)
 	_, err := call(t, r)
 	var fault *FaultError
@@ -478,7 +502,7 @@ func TestFIFOWrittenBetweenRequests(t *testing.T) {
 func TestCallContextKillsProcessGroup(t *testing.T) {
 	t.Parallel()
 	r := startPy(t, nil)
-	ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
+	ctx, cancel := context.WithTimeout(context.Background(), 1500*time.Millisecond)
 	defer cancel()
 	child := make(chan int, 1)
 	_, err := r.Call(ctx, requestLine(t, act{"spawn": []string{"sleep", "60"}}, act{"sleep": 60}), func(l Line) {
@@ -498,7 +522,12 @@ func TestCallContextKillsProcessGroup(t *testing.T) {
 	if r.ExitCode() != -99 {
 		t.Errorf("ExitCode = %d, want -99", r.ExitCode())
 	}
-	pid := <-child
+	var pid int
+	select {
+	case pid = <-child:
+	default:
+		t.Fatal("onLine did not get the grandchild's pid")
+	}
 	waitFor(t, func() bool { return !alive(pid) })
 	if _, err := call(t, r); !errors.Is(err, ErrStopped) {
 		t.Errorf("Call after the kill = %v, want ErrStopped", err)
@@ -648,4 +677,15 @@ done
 	if got, want := string(resp.Result), strconv.Itoa(r.PID()); got != want {
 		t.Errorf("second runner's result %s, want %s", got, want)
 	}
+}
+
+func TestResponseTooLarge(t *testing.T) {
+	t.Parallel()
+	r := start(t, Config{Command: pyRunner(t, nil), MaxResponse: 100 << 10})
+	_, err := call(t, r, act{"result": strings.Repeat("x", 1<<20)}, act{"sleep": 60})
+	var fault *FaultError
+	if !errors.As(err, &fault) || !strings.HasPrefix(fault.Reason, "response larger than 102400 bytes, got {") {
+		t.Fatalf("Call = %v, want a *FaultError for the size", err)
+	}
+	waitDone(t, r)
 }

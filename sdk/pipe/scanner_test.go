@@ -133,3 +133,70 @@ func TestExcerpt(t *testing.T) {
 		}
 	}
 }
+
+// referenceParse is parseResponse written plainly with encoding/json maps.
+func referenceParse(v []byte) (*Response, bool) {
+	var top map[string]json.RawMessage
+	if json.Unmarshal(v, &top) != nil || top == nil {
+		return nil, false
+	}
+	result, hasResult := top["result"]
+	errValue, hasError := top["error"]
+	switch {
+	case hasResult && !hasError:
+		var meta map[string]json.RawMessage
+		var contentType string
+		if json.Unmarshal(top["metadata"], &meta) != nil || !isString(meta["content_type"]) ||
+			json.Unmarshal(meta["content_type"], &contentType) != nil {
+			return nil, false
+		}
+		return &Response{Result: result, ContentType: contentType}, true
+	case hasError && !hasResult:
+		var fields map[string]json.RawMessage
+		if !isObject(errValue) || json.Unmarshal(errValue, &fields) != nil {
+			return nil, false
+		}
+		str := func(raw json.RawMessage) string {
+			var s string
+			if isString(raw) && json.Unmarshal(raw, &s) == nil {
+				return s
+			}
+			return string(raw)
+		}
+		e := &AlgorithmError{Message: str(fields["message"]), ErrorType: "AlgorithmError", Stacktrace: str(fields["stacktrace"])}
+		if isString(fields["error_type"]) {
+			e.ErrorType = str(fields["error_type"])
+		}
+		return &Response{Error: e}, true
+	}
+	return nil, false
+}
+
+func FuzzParseResponse(f *testing.F) {
+	for _, seed := range []string{
+		`{"result": "x", "metadata": {"content_type": "text"}}`,
+		`{ "metadata" : { "content_type" : "js\u006fn" } , "result" : [1, {"a": "}"}] }`,
+		`{"error": {"message": "m\n", "error_type": "T", "stacktrace": "s"}}`,
+		`{"error": {"message": 1.5e3, "error_type": null, "stacktrace": {"a": []}}}`,
+		`{"\u0072esult": true, "metadata": {"content_type": "x"}, "result": false}`,
+		`{"result": 1, "error": {}}`,
+		`{"result": 1}`,
+		`{"error": "e"}`,
+		`{"result": "\xff", "metadata": {"content_type": "\xfe"}}`,
+	} {
+		f.Add([]byte(seed))
+	}
+	f.Fuzz(func(t *testing.T, v []byte) {
+		if len(v) == 0 || v[0] != '{' {
+			return // the FIFO scanner only hands over objects
+		}
+		got, reason := parseResponse(v)
+		want, ok := referenceParse(v)
+		if ok != (reason == "") {
+			t.Fatalf("parseResponse(%q) reason %q, reference ok=%v", v, reason, ok)
+		}
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Fatalf("parseResponse(%q) (-reference +got):\n%s", v, diff)
+		}
+	})
+}

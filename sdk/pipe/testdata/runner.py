@@ -1,15 +1,15 @@
 """A scriptable runner for the pipe tests.
 
 argv[1], optional, is a JSON object:
-  pre       actions run before the init line
-  init      the init line (default PIPE_INIT_COMPLETE)
-  eof_exit  exit status on EOF on stdin (default 0)
+  pre         actions run before printing PIPE_INIT_COMPLETE
+  eof_exit    exit status on EOF on stdin (default 0)
   ignore_eof  keep running after EOF
-  fifo      path to write instead of $ALGOOUT
 Each request's "data" is a list of actions, each a one-key object:
   out/err TEXT, flood N (N bytes of 100-byte lines), flood_line N (one line
-  without newline), result V, respond V, raw TEXT, mode close|keep|chunks|nonl,
-  exit N, kill9, sleep SECONDS, spawn ARGV, pid, echo (result = the request).
+  without newline), result V, respond V, raw TEXT (all three to the FIFO),
+  mode close|chunks|nonl|keep|keep-nonl (how the FIFO is written),
+  exit N, sleep SECONDS, await PATH (wait until the file exists), spawn ARGV,
+  pid, echo (result = the request).
 """
 import json
 import os
@@ -18,7 +18,7 @@ import sys
 import time
 
 cfg = (json.loads(sys.argv[1]) if len(sys.argv) > 1 else None) or {}
-fifo = cfg.get("fifo") or os.environ["ALGOOUT"]
+fifo = os.environ["ALGOOUT"]
 kept = None
 mode = "close"
 
@@ -80,10 +80,11 @@ def act(a, request):
         mode = v
     elif k == "exit":
         os._exit(v)
-    elif k == "kill9":
-        os.kill(os.getpid(), 9)
     elif k == "sleep":
         time.sleep(v)
+    elif k == "await":
+        while not os.path.exists(v):
+            time.sleep(0.005)
     elif k == "spawn":
         child = subprocess.Popen(v)
         write_all(1, b"child %d\n" % child.pid)
@@ -97,7 +98,7 @@ def act(a, request):
 
 for a in cfg.get("pre", []):
     act(a, None)
-write_all(1, (cfg.get("init", "PIPE_INIT_COMPLETE") + "\n").encode())
+write_all(1, b"PIPE_INIT_COMPLETE\n")
 while True:
     line = sys.stdin.buffer.readline()
     if not line:
