@@ -6,8 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os/exec"
 	"os"
+	"os/exec"
 	"sync"
 	"syscall"
 )

@@ -48,6 +48,9 @@ func buildAndRun(m *testing.M) int {
 		builds = append(builds, []string{"-o", filepath.Join(binDir, "plugins", "langpack-"+name), "./plugins/" + name})
 	}
 	for _, args := range builds {
+		if raceEnabled {
+			args = append([]string{"-race"}, args...)
+		}
 		cmd := exec.Command("go", append([]string{"build"}, args...)...)
 		cmd.Dir = repoRoot
 		if out, err := cmd.CombinedOutput(); err != nil {
@@ -108,7 +111,9 @@ func startServer(t testing.TB, env []string, args ...string) *server {
 	t.Helper()
 	addr := freeAddr(t)
 	cmd := exec.Command(filepath.Join(binDir, "langserver"), append(args, "--listen", addr)...)
-	cmd.Env = append(os.Environ(), env...)
+	// Race reports of langserver and its adapters land in raceDir.
+	raceDir := t.TempDir()
+	cmd.Env = append(append(os.Environ(), "GORACE=log_path="+filepath.Join(raceDir, "race")), env...)
 	s := &server{t: t, URL: "http://" + addr, cmd: cmd, output: &syncBuffer{}, done: make(chan struct{}), children: map[int]bool{}}
 	cmd.Stdout, cmd.Stderr = s.output, s.output
 	if err := cmd.Start(); err != nil {
@@ -120,6 +125,12 @@ func startServer(t testing.TB, env []string, args ...string) *server {
 	}()
 	t.Cleanup(func() {
 		s.stop()
+		if reports, _ := filepath.Glob(filepath.Join(raceDir, "race.*")); len(reports) > 0 {
+			for _, r := range reports {
+				report, _ := os.ReadFile(r)
+				t.Errorf("the race detector fired in langserver or an adapter:\n%s", report)
+			}
+		}
 		if t.Failed() {
 			t.Logf("langserver output:\n%s", s.output.String())
 		}
