@@ -24,7 +24,7 @@ build: ## build bin/langserver and bin/plugins/langpack-*
 run: deps build ## serve the example algorithm on :9999
 	$(BIN)/langserver run examples/python/hello
 
-test: deps ## gofmt, go vet and every test (unit and end-to-end) with -race
+test: deps proto-check ## generated code up to date, gofmt, go vet, every test (unit and end-to-end) with -race
 	@test -z "$$(gofmt -l $$(git ls-files '*.go' | grep -v '\.pb\.go$$'))" || { gofmt -l $$(git ls-files '*.go' | grep -v '\.pb\.go$$'); echo "gofmt: files above need formatting"; exit 1; }
 	$(GO) vet ./...
 	$(GO) test -race -count=1 -timeout 20m ./...
