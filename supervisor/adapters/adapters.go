@@ -124,28 +124,3 @@ func Serves(languages []string, language string) bool {
 	}
 	return false
 }
-
-// ForLanguage launches the installed adapters in turn and returns the
-// first that serves language, leaving the others stopped. It returns
-// ErrNotInstalled when none does.
-func (c *Catalog) ForLanguage(ctx context.Context, language string) (*Adapter, error) {
-	names, err := c.Names()
-	if err != nil {
-		return nil, err
-	}
-	for _, name := range names {
-		if name == PipeLangPack {
-			continue
-		}
-		a, err := c.Launch(ctx, name)
-		if err != nil {
-			c.logger.Warn("skipping an adapter that does not start", "langpack", name, "error", err)
-			continue
-		}
-		if Serves(a.Info.Languages, language) {
-			return a, nil
-		}
-		a.Kill()
-	}
-	return nil, fmt.Errorf("%w for language %q (installed: %s)", ErrNotInstalled, language, strings.Join(names, ", "))
-}

@@ -178,7 +178,11 @@ func TestLaunchNotInstalled(t *testing.T) {
 	}
 }
 
-func TestForLanguageNotInstalled(t *testing.T) {
+func TestForDirNotInstalled(t *testing.T) {
+	algo := t.TempDir()
+	if err := os.WriteFile(filepath.Join(algo, "algorithmia.conf"), []byte(`{"algoname": "x", "language": "python3"}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	tests := []struct {
 		name  string
 		files []string
@@ -186,31 +190,31 @@ func TestForLanguageNotInstalled(t *testing.T) {
 	}{
 		{
 			name: "empty catalog",
-			want: `LangPack not installed for language "python3" (installed: )`,
+			want: `LangPack not installed for language "python3" of ` + algo + `, which has no bin/pipe either (installed: ): choose a LangPack`,
 		},
 		{
 			name:  "the pipe LangPack is never chosen by language",
 			files: []string{"langpack-pipe"},
-			want:  `LangPack not installed for language "python3" (installed: pipe)`,
+			want:  `LangPack not installed for language "python3" of ` + algo + `, which has no bin/pipe either (installed: pipe): choose a LangPack`,
 		},
 		{
-			// langpack-broken exits at once: ForLanguage skips it.
+			// langpack-broken exits at once: ForDir skips it.
 			name:  "adapters that do not start are skipped",
 			files: []string{"langpack-broken", "langpack-pipe"},
-			want:  `LangPack not installed for language "python3" (installed: broken, pipe)`,
+			want:  `LangPack not installed for language "python3" of ` + algo + `, which has no bin/pipe either (installed: broken, pipe): choose a LangPack`,
 		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			dir := makeCatalogDir(t, tt.files...)
-			c := NewCatalog(dir, hclog.NewNullLogger())
-			a, err := c.ForLanguage(context.Background(), "python3")
+			set := NewCatalog(dir, hclog.NewNullLogger()).NewSet()
+			defer set.Release()
+			a, err := set.ForDir(context.Background(), algo, "")
 			if a != nil {
-				a.Kill()
-				t.Fatal("ForLanguage returned an adapter")
+				t.Fatal("ForDir returned an adapter")
 			}
 			if !errors.Is(err, ErrNotInstalled) {
-				t.Fatalf("ForLanguage error = %v, want one wrapping ErrNotInstalled", err)
+				t.Fatalf("ForDir error = %v, want one wrapping ErrNotInstalled", err)
 			}
 			if diff := cmp.Diff(tt.want, err.Error()); diff != "" {
 				t.Errorf("error message mismatch (-want +got):\n%s", diff)
@@ -218,10 +222,10 @@ func TestForLanguageNotInstalled(t *testing.T) {
 		})
 	}
 	t.Run("missing folder", func(t *testing.T) {
-		c := NewCatalog(filepath.Join(t.TempDir(), "absent"), hclog.NewNullLogger())
-		_, err := c.ForLanguage(context.Background(), "python3")
+		set := NewCatalog(filepath.Join(t.TempDir(), "absent"), hclog.NewNullLogger()).NewSet()
+		_, err := set.ForDir(context.Background(), algo, "")
 		if !errors.Is(err, fs.ErrNotExist) || errors.Is(err, ErrNotInstalled) {
-			t.Errorf("ForLanguage error = %v, want a folder read error", err)
+			t.Errorf("ForDir error = %v, want a folder read error", err)
 		}
 	})
 }

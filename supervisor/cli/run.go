@@ -3,8 +3,6 @@ package cli
 import (
 	"archive/zip"
 	"context"
-	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -113,41 +111,16 @@ func runAlgorithm(ctx context.Context, g *globals, f *runFlags, path string) err
 	})
 }
 
-// algoConf is the part of algorithmia.conf that picks a LangPack.
-type algoConf struct {
-	AlgoName string `json:"algoname"`
-	Language string `json:"language"`
-}
-
-// chooseLangPack launches the adapter for the algorithm in dir.
+// chooseLangPack launches the adapter for the algorithm in dir and no other.
 func chooseLangPack(ctx context.Context, catalog *adapters.Catalog, dir, forced string) (*adapters.Adapter, error) {
-	if forced != "" {
-		return catalog.Launch(ctx, forced)
+	set := catalog.NewSet()
+	a, err := set.ForDir(ctx, dir, forced)
+	if err != nil {
+		set.Release()
+		return nil, fmt.Errorf("%w (--langpack)", err)
 	}
-	var conf algoConf
-	data, err := os.ReadFile(filepath.Join(dir, "algorithmia.conf"))
-	if err == nil {
-		if err := json.Unmarshal(data, &conf); err != nil {
-			return nil, fmt.Errorf("%s: %w", filepath.Join(dir, "algorithmia.conf"), err)
-		}
-	}
-	if conf.Language != "" {
-		a, err := catalog.ForLanguage(ctx, conf.Language)
-		if err == nil {
-			return a, nil
-		}
-		if !errors.Is(err, adapters.ErrNotInstalled) {
-			return nil, err
-		}
-	}
-	if info, err := os.Stat(filepath.Join(dir, "bin", "pipe")); err == nil && !info.IsDir() {
-		return catalog.Launch(ctx, adapters.PipeLangPack)
-	}
-	if conf.Language == "" {
-		return nil, fmt.Errorf("%s has no algorithmia.conf naming a language and no bin/pipe: choose one with --langpack", dir)
-	}
-	names, _ := catalog.Names()
-	return nil, fmt.Errorf("no installed LangPack serves language %q of %s and it has no bin/pipe (installed: %s): choose one with --langpack", conf.Language, dir, strings.Join(names, ", "))
+	set.Release(a)
+	return a, nil
 }
 
 // algorithmDir returns the algorithm folder to serve: path itself, or an

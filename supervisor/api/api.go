@@ -1,0 +1,317 @@
+package api
+
+import (
+	"context"
+	"crypto/subtle"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/hashicorp/go-hclog"
+
+	"github.com/langserver/langserver/sdk"
+	"github.com/langserver/langserver/supervisor/envelope"
+	"github.com/langserver/langserver/supervisor/input"
+	"github.com/langserver/langserver/supervisor/pool"
+)
+
+// TimeoutError is the error_type of a request that ran out of time.
+const TimeoutError = "TimeoutError"
+
+// Algorithm is one served version of an algorithm.
+type Algorithm struct {
+	Owner, Name string
+	Version     Version
+	// BuildHash identifies the algorithm's files; a request may name the
+	// version by a prefix of it.
+	BuildHash string
+	LangPack  string
+	// Timeout is the default time limit of a call.
+	Timeout time.Duration
+	Pool    *pool.Pool
+}
+
+// Options configures the API.
+type Options struct {
+	Registry *Registry
+	// APIKeys, when not empty, are required on every route but /healthz
+	// and /readyz.
+	APIKeys []string
+	// MaxBody bounds a request body.
+	MaxBody int64
+	// MaxTimeout caps the ?timeout= of a request.
+	MaxTimeout time.Duration
+	Logger     hclog.Logger
+}
+
+// Server is the HTTP API.
+type Server struct {
+	opts Options
+	mux  *http.ServeMux
+	// background tracks output=void calls still running.
+	background sync.WaitGroup
+}
+
+// New returns the API server.
+func New(opts Options) *Server {
+	s := &Server{opts: opts, mux: http.NewServeMux()}
+	s.mux.HandleFunc("/v1/algo/{owner}/{name}", s.algo)
+	s.mux.HandleFunc("/v1/algo/{owner}/{name}/{version}", s.algo)
+	s.mux.HandleFunc("GET /v1/algorithms", s.algorithms)
+	s.mux.HandleFunc("GET /healthz", s.healthz)
+	s.mux.HandleFunc("GET /readyz", s.readyz)
+	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		platformError(w, http.StatusNotFound, fmt.Sprintf("no such endpoint: %s %s", r.Method, r.URL.Path))
+	})
+	return s
+}
+
+// Wait waits for the output=void calls still running.
+func (s *Server) Wait() { s.background.Wait() }
+
+// ServeHTTP normalises the path (a trailing slash, a leftover algo://) so
+// that the ServeMux patterns match it, and checks the API key.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if rest, ok := strings.CutPrefix(r.URL.Path, "/v1/algo/"); ok {
+		rest = strings.TrimPrefix(strings.TrimPrefix(rest, "algo://"), "algo:/")
+		r.URL.Path = "/v1/algo/" + strings.Trim(rest, "/")
+		r.URL.RawPath = ""
+	}
+	if r.URL.Path != "/healthz" && r.URL.Path != "/readyz" && !s.authorized(r) {
+		message := "authorization required: send Authorization: Simple <api key>"
+		if r.Header.Get("Authorization") != "" {
+			message = "invalid API key"
+		}
+		platformError(w, http.StatusUnauthorized, message)
+		return
+	}
+	s.mux.ServeHTTP(w, r)
+}
+
+// authorized accepts "Simple <key>", "Bearer <key>" and a bare key.
+func (s *Server) authorized(r *http.Request) bool {
+	if len(s.opts.APIKeys) == 0 {
+		return true
+	}
+	given := strings.TrimSpace(r.Header.Get("Authorization"))
+	for _, scheme := range []string{"Simple ", "Bearer "} {
+		if len(given) > len(scheme) && strings.EqualFold(given[:len(scheme)], scheme) {
+			given = strings.TrimSpace(given[len(scheme):])
+			break
+		}
+	}
+	ok := false
+	for _, key := range s.opts.APIKeys {
+		if subtle.ConstantTimeCompare([]byte(given), []byte(key)) == 1 {
+			ok = true
+		}
+	}
+	return ok
+}
+
+func writeJSON(w http.ResponseWriter, status int, body []byte) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_, _ = w.Write(body)
+}
+
+// platformError writes {"error":{"message":...}} with a 4xx/5xx status.
+func platformError(w http.ResponseWriter, status int, message string) {
+	writeJSON(w, status, envelope.Failure(envelope.Error{Message: message}, nil))
+}
+
+// query holds a call's query options.
+type query struct {
+	timeout time.Duration
+	stdout  bool
+	output  string
+}
+
+func (s *Server) parseQuery(r *http.Request, algo *Algorithm) (query, error) {
+	q := query{timeout: algo.Timeout}
+	values := r.URL.Query()
+	if t := values.Get("timeout"); t != "" {
+		secs, err := strconv.ParseFloat(t, 64)
+		if err != nil || secs <= 0 {
+			return q, fmt.Errorf("invalid timeout %q: give a positive number of seconds", t)
+		}
+		q.timeout = min(time.Duration(secs*float64(time.Second)), s.opts.MaxTimeout)
+	}
+	if v := values.Get("stdout"); v != "" {
+		switch strings.ToLower(v) {
+		case "true", "1":
+			q.stdout = true
+		case "false", "0":
+		default:
+			return q, fmt.Errorf("invalid stdout %q: use true or false", v)
+		}
+	}
+	switch q.output = strings.ToLower(values.Get("output")); q.output {
+	case "", "default", "raw", "void":
+	default:
+		return q, fmt.Errorf("invalid output %q: use raw, void or default", values.Get("output"))
+	}
+	return q, nil
+}
+
+func (s *Server) algo(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodPost {
+		w.Header().Set("Allow", http.MethodPost)
+		platformError(w, http.StatusMethodNotAllowed, "method "+r.Method+" not allowed: call an algorithm with POST")
+		return
+	}
+	began := time.Now()
+	owner, name, version := r.PathValue("owner"), r.PathValue("name"), r.PathValue("version")
+	algo, ok := s.opts.Registry.Resolve(owner, name, version)
+	if !ok {
+		ref := "algo://" + owner + "/" + name
+		if version != "" {
+			ref += "/" + version
+		}
+		platformError(w, http.StatusNotFound, "algorithm "+ref+" not found")
+		return
+	}
+	q, err := s.parseQuery(r, algo)
+	if err != nil {
+		platformError(w, http.StatusBadRequest, err.Error())
+		return
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.opts.MaxBody))
+	if err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			platformError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("request body larger than the server's max_body of %d bytes", tooBig.Limit))
+			return
+		}
+		platformError(w, http.StatusBadRequest, "reading the request body: "+err.Error())
+		return
+	}
+	in, ierr := input.Decode(r.Header, body, input.Options{})
+	if ierr != nil {
+		status := http.StatusBadRequest
+		if ierr.Kind == input.UnsupportedContentType {
+			status = http.StatusUnsupportedMediaType
+		}
+		platformError(w, status, ierr.Message)
+		return
+	}
+	if q.output == "void" {
+		id := "req-" + uuid.NewString()
+		s.background.Go(func() { s.call(context.Background(), algo, in, q, began) })
+		writeJSON(w, http.StatusOK, []byte(fmt.Sprintf(`{"async":"void","request_id":%q}`, id)))
+		return
+	}
+	// A caller that goes away does not kill the runner mid-request.
+	status, resp, env := s.call(context.WithoutCancel(r.Context()), algo, in, q, began)
+	if q.output == "raw" && resp != nil && resp.Error == nil && resp.Failure == nil {
+		writeRaw(w, resp)
+		return
+	}
+	writeJSON(w, status, env)
+}
+
+// call runs a request on the algorithm's pool and returns the status,
+// the runner's response (nil for platform errors) and the envelope.
+func (s *Server) call(ctx context.Context, algo *Algorithm, in *input.Input, q query, began time.Time) (int, *sdk.CallResponse, []byte) {
+	ctx, cancel := context.WithTimeout(ctx, q.timeout)
+	defer cancel()
+	resp, err := algo.Pool.Call(ctx, &sdk.CallRequest{Input: in.Line}, nil)
+	md := envelope.Metadata{Duration: time.Since(began).Seconds()}
+	var loadErr *pool.LoadError
+	switch {
+	case errors.Is(err, context.DeadlineExceeded):
+		message := fmt.Sprintf("algorithm did not complete within %s seconds", strconv.FormatFloat(q.timeout.Seconds(), 'f', -1, 64))
+		return http.StatusOK, nil, envelope.Failure(envelope.Error{Message: message, ErrorType: TimeoutError}, &md)
+	case errors.As(err, &loadErr):
+		return http.StatusServiceUnavailable, nil, envelope.Failure(envelope.Error{Message: loadErr.Error()}, nil)
+	case errors.Is(err, pool.ErrOverloaded), errors.Is(err, pool.ErrStopped):
+		return http.StatusServiceUnavailable, nil, envelope.Failure(envelope.Error{Message: err.Error()}, nil)
+	case err != nil:
+		return http.StatusInternalServerError, nil, envelope.Failure(envelope.Error{Message: err.Error()}, nil)
+	}
+	if q.stdout {
+		out := string(resp.Stdout)
+		md.Stdout = &out
+	}
+	return http.StatusOK, resp, envelope.Outcome(resp, md)
+}
+
+// writeRaw writes the bare result of output=raw.
+func writeRaw(w http.ResponseWriter, resp *sdk.CallResponse) {
+	switch resp.ContentType {
+	case input.Text:
+		var text string
+		if err := json.Unmarshal(resp.Result, &text); err == nil {
+			w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+			_, _ = io.WriteString(w, text)
+			return
+		}
+	case input.Binary:
+		var encoded string
+		if err := json.Unmarshal(resp.Result, &encoded); err == nil {
+			if data, err := base64.StdEncoding.DecodeString(encoded); err == nil {
+				w.Header().Set("Content-Type", "application/octet-stream")
+				_, _ = w.Write(data)
+				return
+			}
+		}
+	}
+	writeJSON(w, http.StatusOK, resp.Result)
+}
+
+// algorithmInfo is one entry of GET /v1/algorithms.
+type algorithmInfo struct {
+	Algorithm     string `json:"algorithm"`
+	Version       string `json:"version"`
+	BuildHash     string `json:"build_hash"`
+	LangPack      string `json:"langpack"`
+	State         string `json:"state"`
+	Runners       int    `json:"runners"`
+	LastLoadError string `json:"last_load_error,omitempty"`
+}
+
+func (s *Server) algorithms(w http.ResponseWriter, _ *http.Request) {
+	all := s.opts.Registry.All()
+	out := make([]algorithmInfo, 0, len(all))
+	for _, a := range all {
+		st := a.Pool.Status()
+		out = append(out, algorithmInfo{
+			Algorithm: a.Owner + "/" + a.Name, Version: a.Version.String(), BuildHash: a.BuildHash,
+			LangPack: a.LangPack, State: st.State, Runners: st.Ready, LastLoadError: st.LastLoadError,
+		})
+	}
+	body, err := json.Marshal(map[string]any{"algorithms": out})
+	if err != nil {
+		platformError(w, http.StatusInternalServerError, err.Error())
+		return
+	}
+	writeJSON(w, http.StatusOK, body)
+}
+
+func (s *Server) healthz(w http.ResponseWriter, _ *http.Request) {
+	writeJSON(w, http.StatusOK, []byte(`{"status":"alive"}`))
+}
+
+// readyz is ready when every algorithm has a warm runner.
+func (s *Server) readyz(w http.ResponseWriter, _ *http.Request) {
+	var waiting []string
+	for _, a := range s.opts.Registry.All() {
+		if st := a.Pool.Status(); st.State != pool.StateReady {
+			waiting = append(waiting, fmt.Sprintf("%s/%s@%s (%s)", a.Owner, a.Name, a.Version, st.State))
+		}
+	}
+	if len(waiting) > 0 {
+		body, _ := json.Marshal(map[string]any{"status": "not ready", "waiting": waiting})
+		writeJSON(w, http.StatusServiceUnavailable, body)
+		return
+	}
+	writeJSON(w, http.StatusOK, []byte(`{"status":"ready"}`))
+}

@@ -1,0 +1,4 @@
+// Package serve is `langserver serve`: it loads an HCL configuration,
+// launches the LangPack adapters it needs, keeps a pool of runners per
+// algorithm version and serves the algorithm API over them.
+package serve
