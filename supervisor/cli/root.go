@@ -34,14 +34,19 @@ func (g *globals) logger() hclog.Logger {
 	return g.newLogger(hclog.LevelFromString(g.logLevel))
 }
 
-// catalog returns the adapter catalog. Adapters log at warn and above
-// unless debug logging is on: their start and exit notices are noise.
+// adapterLogger is the adapters' logger: warn and above unless debug
+// logging is on, since their start and exit notices are noise.
+func (g *globals) adapterLogger() hclog.Logger {
+	return g.newLogger(max(hclog.LevelFromString(g.logLevel), hclog.Warn))
+}
+
+// catalog returns the adapter catalog.
 func (g *globals) catalog() (*adapters.Catalog, error) {
 	dir, err := adapters.Dir(g.pluginDir)
 	if err != nil {
 		return nil, err
 	}
-	return adapters.NewCatalog(dir, g.newLogger(max(hclog.LevelFromString(g.logLevel), hclog.Warn))), nil
+	return adapters.NewCatalog(dir, g.adapterLogger()), nil
 }
 
 // NewRoot returns the langserver command.
@@ -57,7 +62,7 @@ func NewRoot() *cobra.Command {
 	root.PersistentFlags().StringVar(&g.pluginDir, "plugin-dir", "", "folder of LangPack adapters (default: $"+adapters.EnvPluginDir+", else plugins/ next to the langserver binary)")
 	root.PersistentFlags().StringVar(&g.logLevel, "log-level", "info", "log level: trace, debug, info, warn, error")
 	root.PersistentFlags().BoolVar(&g.logJSON, "log-json", false, "log JSON lines")
-	root.AddCommand(newRunCommand(g), newNewCommand(g), newStepCommand(g, "build"), newStepCommand(g, "test"), newLangPacksCommand(g))
+	root.AddCommand(newRunCommand(g), newNewCommand(g), newStepCommand(g, "build"), newStepCommand(g, "test"), newLangPacksCommand(g), newServeCommand(g), newValidateCommand(g))
 	return root
 }
 

@@ -1,0 +1,244 @@
+package config
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/hashicorp/hcl/v2"
+	"github.com/hashicorp/hcl/v2/hclparse"
+)
+
+// Config is a loaded configuration.
+type Config struct {
+	// Server is the HTTP server's settings, defaults when there is no
+	// server block.
+	Server Server
+	// PluginDir is the absolute folder of the plugins block's dir, "" when
+	// there is no plugins block.
+	PluginDir string
+	// LangPacks holds the langpack blocks by name; a LangPack with no block
+	// has no entry.
+	LangPacks map[string]*LangPack
+	// Algorithms are the algorithm blocks in file order (files in name
+	// order when loading a folder).
+	Algorithms []*Algorithm
+}
+
+// Server is the server block.
+type Server struct {
+	// Listen is the address to listen on, host:port. Default "0.0.0.0:9999".
+	Listen string
+	// MaxBody is the largest request body in bytes, > 0. Default 10MiB.
+	MaxBody int64
+	// APIKeys are the keys a request may present; none (the default) turns
+	// authentication off.
+	APIKeys []string
+	// ReadTimeout bounds reading a request, > 0. Default 60s.
+	ReadTimeout time.Duration
+	// ShutdownGrace is how long shutdown waits for requests in flight, >= 0.
+	// Default 30s.
+	ShutdownGrace time.Duration
+}
+
+// Algorithm is an algorithm block: one version of owner/name served from
+// the folder at Path.
+type Algorithm struct {
+	// Owner and Name come from the block's "owner/name" label.
+	Owner, Name string
+	// LangPack names the LangPack that runs the algorithm. It is "" when the
+	// block has no langpack attribute: the caller then takes the "language"
+	// of the folder's algorithmia.conf.
+	LangPack string
+	// Path is the absolute algorithm folder; it holds an algorithmia.conf.
+	// Required; relative to the folder of the file that names it.
+	Path string
+	// Version is the semantic version major.minor.patch. Default "1.0.0".
+	Version string
+	// Timeout bounds one call, > 0. Default 300s.
+	Timeout time.Duration
+	// LoadTimeout bounds loading the algorithm in a new worker, > 0.
+	// Default 5m.
+	LoadTimeout time.Duration
+	// Env is added to the environment of the algorithm's workers; empty by
+	// default.
+	Env map[string]string
+	// Workers sizes the algorithm's pool of workers.
+	Workers Workers
+	// Queue is how many requests may wait for a free worker, >= 0.
+	// Default 64.
+	Queue int
+
+	// DeclRange is the block's header, for diagnostics about the whole
+	// algorithm.
+	DeclRange hcl.Range
+	// LangPackRange is the langpack attribute's value, or DeclRange when the
+	// attribute is absent.
+	LangPackRange hcl.Range
+	// PathRange is the path attribute's value.
+	PathRange hcl.Range
+}
+
+// Workers is an algorithm's workers block.
+type Workers struct {
+	// Min is how many workers are kept running, 0 <= Min <= Max. Default 1.
+	Min int
+	// Max is the most workers that run at once, >= 1. Default 1.
+	Max int
+	// IdleTimeout is how long a worker above Min may stay idle, > 0.
+	// Default 5m.
+	IdleTimeout time.Duration
+}
+
+// Options tunes Load.
+type Options struct {
+	// LookupEnv backs env("NAME"); default os.LookupEnv. env() of an unset
+	// variable is an error diagnostic naming it.
+	LookupEnv func(string) (string, bool)
+	// LangPacks lists the installed LangPacks' names. When non-nil, a
+	// langpack attribute or block naming another LangPack is an error
+	// diagnostic listing these, with a suggestion when one is close.
+	LangPacks []string
+	// Check, when set, is called for each algorithm whose block decoded
+	// without errors, to report what its LangPack needs (which only the
+	// caller knows); its diagnostics are added to Load's.
+	Check func(*Algorithm) hcl.Diagnostics
+}
+
+// The defaults, written down once; the fields' documentation repeats them.
+const (
+	defaultListen        = "0.0.0.0:9999"
+	defaultMaxBody       = 10 << 20
+	defaultReadTimeout   = 60 * time.Second
+	defaultShutdownGrace = 30 * time.Second
+	defaultVersion       = "1.0.0"
+	defaultTimeout       = 300 * time.Second
+	defaultLoadTimeout   = 5 * time.Minute
+	defaultQueue         = 64
+	defaultWorkersMin    = 1
+	defaultWorkersMax    = 1
+	defaultIdleTimeout   = 5 * time.Minute
+)
+
+func defaultServer() Server {
+	return Server{
+		Listen:        defaultListen,
+		MaxBody:       defaultMaxBody,
+		ReadTimeout:   defaultReadTimeout,
+		ShutdownGrace: defaultShutdownGrace,
+	}
+}
+
+func defaultAlgorithm() *Algorithm {
+	return &Algorithm{
+		Version:     defaultVersion,
+		Timeout:     defaultTimeout,
+		LoadTimeout: defaultLoadTimeout,
+		Env:         map[string]string{},
+		Workers: Workers{
+			Min:         defaultWorkersMin,
+			Max:         defaultWorkersMax,
+			IdleTimeout: defaultIdleTimeout,
+		},
+		Queue: defaultQueue,
+	}
+}
+
+// Load reads the configuration at path: a file, or a folder whose *.hcl
+// files are loaded together in name order. It returns the configuration,
+// the parsed sources (to render the diagnostics) and every problem found.
+// When the diagnostics hold errors, the Config is incomplete and must not
+// be served; Files is never nil.
+//
+// A file with syntax errors is not decoded further, so that its broken
+// structure does not cause misleading follow-on errors; the other files
+// still are. The diagnostics are sorted by file and position.
+func Load(path string, opts Options) (*Config, *Files, hcl.Diagnostics) {
+	if opts.LookupEnv == nil {
+		opts.LookupEnv = os.LookupEnv
+	}
+	files := &Files{parser: hclparse.NewParser()}
+	l := &loader{
+		opts: opts,
+		ctx:  evalContext(opts.LookupEnv),
+		cfg: &Config{
+			Server:    defaultServer(),
+			LangPacks: map[string]*LangPack{},
+		},
+		versions: map[string]*Algorithm{},
+	}
+
+	names, diags := configFiles(path)
+	for _, name := range names {
+		f, parseDiags := files.parser.ParseHCLFile(name)
+		diags = append(diags, parseDiags...)
+		if f == nil || parseDiags.HasErrors() {
+			continue
+		}
+		diags = append(diags, l.file(f.Body)...)
+	}
+	sortDiagnostics(diags)
+	return l.cfg, files, diags
+}
+
+// configFiles lists the files to load: path itself, or the *.hcl files in
+// the folder path, sorted by name.
+func configFiles(path string) ([]string, hcl.Diagnostics) {
+	info, err := os.Stat(path)
+	if err != nil {
+		return nil, hcl.Diagnostics{{
+			Severity: hcl.DiagError,
+			Summary:  "Cannot read the configuration",
+			Detail:   fmt.Sprintf("%s.", err),
+		}}
+	}
+	if !info.IsDir() {
+		return []string{path}, nil
+	}
+	entries, err := os.ReadDir(path)
+	if err != nil {
+		return nil, hcl.Diagnostics{{
+			Severity: hcl.DiagError,
+			Summary:  "Cannot read the configuration",
+			Detail:   fmt.Sprintf("%s.", err),
+		}}
+	}
+	var names []string
+	for _, e := range entries {
+		if !e.IsDir() && strings.HasSuffix(e.Name(), ".hcl") {
+			names = append(names, filepath.Join(path, e.Name()))
+		}
+	}
+	if len(names) == 0 {
+		return nil, hcl.Diagnostics{{
+			Severity: hcl.DiagError,
+			Summary:  "No configuration files",
+			Detail:   fmt.Sprintf("The folder %s holds no *.hcl files.", path),
+		}}
+	}
+	slices.Sort(names)
+	return names, nil
+}
+
+// sortDiagnostics orders diags by file and position, those without a
+// subject last, so that they read top to bottom and the order does not
+// depend on map iteration inside hcl.
+func sortDiagnostics(diags hcl.Diagnostics) {
+	slices.SortStableFunc(diags, func(a, b *hcl.Diagnostic) int {
+		switch {
+		case a.Subject == nil && b.Subject == nil:
+			return 0
+		case a.Subject == nil:
+			return 1
+		case b.Subject == nil:
+			return -1
+		}
+		if c := strings.Compare(a.Subject.Filename, b.Subject.Filename); c != 0 {
+			return c
+		}
+		return a.Subject.Start.Byte - b.Subject.Start.Byte
+	})
+}

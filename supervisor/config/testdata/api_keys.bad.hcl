@@ -1,0 +1,3 @@
+server {
+  api_keys = ["k1", 2, "", null]
+}

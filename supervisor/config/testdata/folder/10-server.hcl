@@ -1,0 +1,7 @@
+server {
+  listen = ":9000"
+}
+
+algorithm "demo/hello" {
+  path = "../algos/hello"
+}

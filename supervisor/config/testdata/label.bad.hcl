@@ -1,0 +1,7 @@
+algorithm "hello" {
+  path = "algos/hello"
+}
+
+algorithm "demo/hello/extra" {
+  path = "algos/hello"
+}

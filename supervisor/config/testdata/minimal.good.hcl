@@ -1,0 +1,4 @@
+# Only what is required: every other value takes its default.
+algorithm "demo/hello" {
+  path = "algos/hello"
+}

@@ -1,0 +1,3 @@
+algorithm {
+  path = "algos/hello"
+}

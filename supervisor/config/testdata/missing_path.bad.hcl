@@ -1,0 +1,3 @@
+algorithm "demo/hello" {
+  version = "1.0.0"
+}

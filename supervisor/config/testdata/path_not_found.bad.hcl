@@ -1,0 +1,3 @@
+algorithm "demo/hello" {
+  path = "algos/nope"
+}

@@ -1,0 +1,3 @@
+plugins {
+  dir = "no-such-plugins"
+}

@@ -1,0 +1,3 @@
+server {
+  max_body = "10 megs"
+}

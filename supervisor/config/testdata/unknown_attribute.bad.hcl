@@ -1,0 +1,8 @@
+server {
+  listn = ":9000"
+}
+
+algorithm "demo/hello" {
+  path   = "algos/hello"
+  timout = "10s"
+}

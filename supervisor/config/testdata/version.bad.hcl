@@ -1,0 +1,4 @@
+algorithm "demo/hello" {
+  path    = "algos/hello"
+  version = "1.0"
+}

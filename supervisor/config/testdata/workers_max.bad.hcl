@@ -1,0 +1,6 @@
+algorithm "demo/hello" {
+  path = "algos/hello"
+  workers {
+    max = 0
+  }
+}

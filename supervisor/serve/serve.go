@@ -1,0 +1,231 @@
+package serve
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/hashicorp/go-hclog"
+	"github.com/hashicorp/hcl/v2"
+	"github.com/oklog/run"
+
+	"github.com/langserver/langserver/sdk"
+	"github.com/langserver/langserver/supervisor/adapters"
+	"github.com/langserver/langserver/supervisor/api"
+	"github.com/langserver/langserver/supervisor/config"
+	"github.com/langserver/langserver/supervisor/pool"
+)
+
+// DefaultMaxTimeout caps the ?timeout= of a request.
+const DefaultMaxTimeout = 3000 * time.Second
+
+// Options configures Load.
+type Options struct {
+	// ConfigPath is an HCL file or a folder of *.hcl files.
+	ConfigPath string
+	// PluginDir overrides the configuration's plugins.dir when set.
+	PluginDir string
+	// AdapterLogger receives the adapters' logs.
+	AdapterLogger hclog.Logger
+	// Diagnostics receives rendered configuration diagnostics.
+	Diagnostics io.Writer
+}
+
+// ErrInvalidConfig is returned when the configuration has errors; they
+// have been written to Options.Diagnostics.
+var ErrInvalidConfig = errors.New("the configuration is not valid")
+
+// Plan is a validated configuration with its adapters launched.
+type Plan struct {
+	Config  *config.Config
+	Catalog *adapters.Catalog
+	Set     *adapters.Set
+	// LangPacks maps each algorithm block to its adapter.
+	LangPacks map[*config.Algorithm]*adapters.Adapter
+}
+
+// Kill stops every adapter of the plan.
+func (p *Plan) Kill() { p.Set.Release() }
+
+// Load reads and validates the configuration, launches the adapters it
+// needs and sets them up with their settings. Every problem is reported
+// as a diagnostic pointing into the configuration.
+func Load(ctx context.Context, opts Options) (*Plan, error) {
+	// A first pass finds the plugin folder, which the full check needs.
+	first, _, _ := config.Load(opts.ConfigPath, config.Options{})
+	pluginFlag := opts.PluginDir
+	if pluginFlag == "" && first != nil {
+		pluginFlag = first.PluginDir
+	}
+	dir, err := adapters.Dir(pluginFlag)
+	if err != nil {
+		return nil, err
+	}
+	catalog := adapters.NewCatalog(dir, opts.AdapterLogger)
+	installed, err := catalog.Names()
+	if err != nil {
+		return nil, err
+	}
+	cfg, files, diags := config.Load(opts.ConfigPath, config.Options{LangPacks: installed})
+	plan := &Plan{Config: cfg, Catalog: catalog, Set: catalog.NewSet(), LangPacks: map[*config.Algorithm]*adapters.Adapter{}}
+	if !diags.HasErrors() {
+		diags = append(diags, plan.launch(ctx)...)
+	}
+	if len(diags) > 0 && files != nil {
+		if err := files.WriteDiagnostics(opts.Diagnostics, diags, false); err != nil {
+			return nil, err
+		}
+	}
+	if diags.HasErrors() {
+		plan.Kill()
+		return nil, ErrInvalidConfig
+	}
+	return plan, nil
+}
+
+// launch resolves and launches each algorithm's adapter and sets every
+// adapter up with its langpack block's settings.
+func (p *Plan) launch(ctx context.Context) hcl.Diagnostics {
+	var diags hcl.Diagnostics
+	for _, a := range p.Config.Algorithms {
+		adapter, err := p.Set.ForDir(ctx, a.Path, a.LangPack)
+		if err != nil {
+			subject := a.DeclRange
+			if a.LangPack != "" {
+				subject = a.LangPackRange
+			}
+			diags = append(diags, &hcl.Diagnostic{
+				Severity: hcl.DiagError, Summary: "No LangPack for this algorithm",
+				Detail: err.Error(), Subject: subject.Ptr(),
+			})
+			continue
+		}
+		p.LangPacks[a] = adapter
+	}
+	used := make([]*adapters.Adapter, 0, len(p.LangPacks))
+	for _, adapter := range p.LangPacks {
+		used = append(used, adapter)
+	}
+	p.Set.Release(used...)
+	for name, adapter := range p.Set.All() {
+		settings := map[string]string{}
+		if block, ok := p.Config.LangPacks[name]; ok {
+			schema := make([]config.Setting, len(adapter.Info.Settings))
+			for i, s := range adapter.Info.Settings {
+				schema[i] = config.Setting{Name: s.Name, Type: s.Type, Required: s.Required}
+			}
+			var sdiags hcl.Diagnostics
+			settings, sdiags = block.Settings(schema)
+			diags = append(diags, sdiags...)
+		}
+		resp, err := adapter.Setup(ctx, &sdk.SetupRequest{Settings: settings})
+		if err != nil {
+			diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "LangPack setup failed", Detail: fmt.Sprintf("the %s LangPack: %v", name, err)})
+			continue
+		}
+		if !resp.Runtime.Found {
+			// Its algorithms fail to load with this message; the rest serve.
+			diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagWarning, Summary: "LangPack runtime missing",
+				Detail: fmt.Sprintf("the %s LangPack cannot run its algorithms: %s", name, resp.Runtime.Message)})
+		}
+	}
+	return diags
+}
+
+// Run serves the plan until a signal, then stops every pool and adapter.
+func Run(ctx context.Context, plan *Plan, listener net.Listener, logger hclog.Logger) error {
+	defer plan.Kill()
+	cfg := plan.Config
+	var algos []*api.Algorithm
+	for _, a := range cfg.Algorithms {
+		adapter := plan.LangPacks[a]
+		version, err := api.ParseVersion(a.Version)
+		if err != nil {
+			return err
+		}
+		hash, err := BuildHash(a.Path)
+		if err != nil {
+			return fmt.Errorf("hashing %s: %w", a.Path, err)
+		}
+		name := fmt.Sprintf("%s/%s@%s", a.Owner, a.Name, a.Version)
+		algos = append(algos, &api.Algorithm{
+			Owner: a.Owner, Name: a.Name, Version: version, BuildHash: hash, LangPack: adapter.Name, Timeout: a.Timeout,
+			Pool: pool.New(pool.Options{
+				Name: name, LangPack: adapter.Adapter, Size: a.Workers.Min, Queue: a.Queue, Logger: logger,
+				Start: sdk.StartRunnerRequest{Dir: a.Path, Env: a.Env, LoadTimeout: a.LoadTimeout},
+			}),
+		})
+	}
+	registry := api.NewRegistry(algos)
+	apiServer := api.New(api.Options{Registry: registry, APIKeys: cfg.Server.APIKeys, MaxBody: cfg.Server.MaxBody, MaxTimeout: DefaultMaxTimeout, Logger: logger})
+	defer func() {
+		var wg sync.WaitGroup
+		for _, a := range algos {
+			wg.Go(func() { a.Pool.Stop(context.Background()) })
+		}
+		wg.Wait()
+	}()
+
+	var g run.Group
+	// The HTTP server, on the listener bound by the caller.
+	{
+		srv := &http.Server{Handler: apiServer, ReadHeaderTimeout: cfg.Server.ReadTimeout, ReadTimeout: cfg.Server.ReadTimeout,
+			ErrorLog: logger.StandardLogger(&hclog.StandardLoggerOptions{InferLevels: true})}
+		g.Add(func() error {
+			logger.Info("serving", "listen", listener.Addr().String(), "algorithms", len(algos))
+			if err := srv.Serve(listener); !errors.Is(err, http.ErrServerClosed) {
+				return err
+			}
+			return nil
+		}, func(error) {
+			shutdownCtx, cancel := context.WithTimeout(context.Background(), cfg.Server.ShutdownGrace)
+			defer cancel()
+			_ = srv.Shutdown(shutdownCtx)
+			apiServer.Wait()
+		})
+	}
+	// Signals: SIGINT and SIGTERM stop the server.
+	g.Add(run.SignalHandler(ctx, syscall.SIGINT, syscall.SIGTERM))
+	// Runner events: each adapter reports runners that die between
+	// requests; their pool replaces them.
+	for name, adapter := range plan.Set.All() {
+		eventsCtx, cancel := context.WithCancel(ctx)
+		g.Add(func() error {
+			err := adapter.RunnerEvents(eventsCtx, &sdk.RunnerEventsRequest{}, func(ev *sdk.RunnerEvent) error {
+				for _, a := range algos {
+					if a.Pool.Owns(ev.RunnerID) {
+						logger.Warn("runner died between requests", "algorithm", a.Owner+"/"+a.Name, "exit_code", ev.ExitCode)
+						a.Pool.RunnerExited(ev.RunnerID)
+					}
+				}
+				return nil
+			})
+			if eventsCtx.Err() == nil {
+				logger.Error("lost a LangPack adapter: its algorithms fail until langserver restarts", "langpack", name, "error", err)
+				<-eventsCtx.Done()
+			}
+			return nil
+		}, func(error) { cancel() })
+	}
+	err := g.Run()
+	if errors.Is(err, run.ErrSignal) {
+		logger.Info("exiting", "reason", err)
+		return nil
+	}
+	return err
+}
+
+// Listen binds the configured address, or override when set.
+func Listen(cfg *config.Config, override string) (net.Listener, error) {
+	addr := cfg.Server.Listen
+	if override != "" {
+		addr = override
+	}
+	return net.Listen("tcp", addr)
+}
