@@ -1,0 +1,437 @@
+package e2e
+
+import (
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+// serveServer writes config (with {{examples}} standing for the examples
+// folder) and starts `langserver serve` on it.
+func serveServer(t *testing.T, config string, env ...string) *server {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "langserver.hcl")
+	config = strings.ReplaceAll(config, "{{examples}}", filepath.Join(repoRoot, "examples"))
+	if err := os.WriteFile(path, []byte(config), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return startServer(t, env, "serve", "--config", path)
+}
+
+// waitReady waits until /readyz answers 200.
+func waitReady(t *testing.T, s *server) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		r := do(t, http.MethodGet, s.URL+"/readyz", nil, nil)
+		if r.Status == http.StatusOK {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("not ready after 30s: %s", r.Raw)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+const versionsConfig = `
+algorithm "demo/hello" {
+  path    = "{{examples}}/python/hello"
+  version = "1.0.0"
+}
+algorithm "demo/hello" {
+  path    = "{{examples}}/python/echo"
+  version = "1.2.0"
+}
+algorithm "demo/hello" {
+  path    = "{{examples}}/python/chatty"
+  version = "2.0.1"
+}
+algorithm "demo/echo" {
+  langpack = "python"
+  path     = "{{examples}}/python/echo"
+}
+algorithm "demo/fail" {
+  path = "{{examples}}/python/fail"
+}
+algorithm "demo/crash" {
+  path = "{{examples}}/python/crash"
+  timeout = "20s"
+}
+`
+
+func TestServeVersions(t *testing.T) {
+	s := serveServer(t, versionsConfig)
+	waitReady(t, s)
+	list := do(t, http.MethodGet, s.URL+"/v1/algorithms", nil, nil)
+	hashes := map[string]string{}
+	for _, a := range list.Body["algorithms"].([]any) {
+		entry := a.(map[string]any)
+		if entry["state"] != "ready" || entry["langpack"] != "python" {
+			t.Errorf("algorithm entry: %v", entry)
+		}
+		hashes[entry["algorithm"].(string)+"@"+entry["version"].(string)] = entry["build_hash"].(string)
+	}
+	// Which example answers tells which version served: hello greets, echo
+	// echoes, chatty answers {"ok": true}.
+	tests := []struct {
+		path string
+		want any
+	}{
+		{"/v1/algo/demo/hello", map[string]any{"ok": true}},
+		{"/v1/algo/demo/hello/latest", map[string]any{"ok": true}},
+		{"/v1/algo/demo/hello/1.0.0", "Hello x"},
+		{"/v1/algo/demo/hello/1.2.0", "x"},
+		{"/v1/algo/demo/hello/1.*", "x"},
+		{"/v1/algo/demo/hello/1.0", "Hello x"},
+		{"/v1/algo/demo/hello/1.0.*", "Hello x"},
+		{"/v1/algo/demo/hello/2", map[string]any{"ok": true}},
+		{"/v1/algo/demo/hello/" + hashes["demo/hello@1.0.0"][:10], "Hello x"},
+		{"/v1/algo/demo/hello/1.0.0/", "Hello x"},
+		{"/v1/algo/algo://demo/hello/1.0.0", "Hello x"},
+		{"/v1/algo/demo/echo", "x"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.path, func(t *testing.T) {
+			r := post(t, s.URL+tt.path, "text/plain", "x")
+			if diff := cmp.Diff(tt.want, r.Body["result"]); diff != "" || r.Status != 200 {
+				t.Errorf("status %d, result (-want +got):\n%s\n%s", r.Status, diff, r.Raw)
+			}
+		})
+	}
+	for _, path := range []string{"/v1/algo/demo/hello/3.0.0", "/v1/algo/demo/hello/1.3.*", "/v1/algo/demo/nope", "/v1/algo/other/hello"} {
+		r := post(t, s.URL+path, "text/plain", "x")
+		want := "algorithm algo://" + strings.TrimPrefix(path, "/v1/algo/") + " not found"
+		if r.Status != 404 || field(r.Body, "error", "message") != want {
+			t.Errorf("%s: status %d: %s", path, r.Status, r.Raw)
+		}
+	}
+}
+
+func TestServeEnvelopesAndOptions(t *testing.T) {
+	s := serveServer(t, versionsConfig)
+	waitReady(t, s)
+	// Success: result and metadata, no stdout unless asked.
+	r := post(t, s.URL+"/v1/algo/demo/hello/1.0.0", "text/plain; charset=utf-8", "algorithmia")
+	if r.Body["result"] != "Hello algorithmia" || field(r.Body, "metadata", "content_type") != "text" || field(r.Body, "metadata", "stdout") != nil {
+		t.Errorf("success: %s", r.Raw)
+	}
+	if _, ok := field(r.Body, "metadata", "duration").(float64); !ok || r.Header.Get("Content-Type") != "application/json" {
+		t.Errorf("success metadata or content type: %s %v", r.Raw, r.Header)
+	}
+	for _, v := range []string{"true", "TRUE", "1"} {
+		r = post(t, s.URL+"/v1/algo/demo/hello/2.0.1?stdout="+v, "application/json", `{"out": "printed"}`)
+		if out, _ := field(r.Body, "metadata", "stdout").(string); !strings.HasSuffix(out, "printed\n") {
+			t.Errorf("stdout=%s: %s", v, r.Raw)
+		}
+	}
+	// Algorithm errors are 200 with the error envelope.
+	r = post(t, s.URL+"/v1/algo/demo/fail", "application/json", `{"error_type": "InputError", "message": "bad"}`)
+	if r.Status != 200 || field(r.Body, "error", "error_type") != "InputError" || field(r.Body, "error", "message") != "bad" || field(r.Body, "error", "stacktrace") == nil {
+		t.Errorf("algorithm error: %d %s", r.Status, r.Raw)
+	}
+	r = post(t, s.URL+"/v1/algo/demo/crash", "text/plain", "exit:5")
+	if r.Status != 200 || field(r.Body, "error", "error_type") != "SystemExit" || field(r.Body, "error", "message") != "exited with code 5" {
+		t.Errorf("crash: %d %s", r.Status, r.Raw)
+	}
+	// output=raw.
+	raw := func(ct, body string) (*http.Response, string) {
+		resp, err := http.Post(s.URL+"/v1/algo/demo/echo?output=raw", ct, strings.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, err := io.ReadAll(resp.Body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return resp, string(b)
+	}
+	if resp, body := raw("text/plain", "plain words"); body != "plain words" || resp.Header.Get("Content-Type") != "text/plain; charset=utf-8" {
+		t.Errorf("raw text: %q %v", body, resp.Header)
+	}
+	if resp, body := raw("application/json", `{"a": [1]}`); body != `{"a":[1]}` || resp.Header.Get("Content-Type") != "application/json" {
+		t.Errorf("raw json: %q %v", body, resp.Header)
+	}
+	if resp, body := raw("application/octet-stream", "\x00\x01\xff"); body != "\x00\x01\xff" || resp.Header.Get("Content-Type") != "application/octet-stream" {
+		t.Errorf("raw binary: %q %v", body, resp.Header)
+	}
+	// output=void answers at once with a request id.
+	r = post(t, s.URL+"/v1/algo/demo/crash?output=void", "text/plain", "sleep:0.5")
+	if id, _ := r.Body["request_id"].(string); r.Body["async"] != "void" || !strings.HasPrefix(id, "req-") || len(id) != len("req-")+36 {
+		t.Errorf("void: %s", r.Raw)
+	}
+	// Binary in and out, base64 encoded input.
+	data := []byte{0, 1, 2, 253, 254, 255}
+	r = do(t, http.MethodPost, s.URL+"/v1/algo/demo/echo", map[string]string{"Content-Type": "application/octet-stream", "Content-Encoding": "base64"}, []byte(base64.StdEncoding.EncodeToString(data)))
+	if r.Body["result"] != base64.StdEncoding.EncodeToString(data) || field(r.Body, "metadata", "content_type") != "binary" {
+		t.Errorf("binary: %s", r.Raw)
+	}
+}
+
+func TestServeTimeouts(t *testing.T) {
+	s := serveServer(t, versionsConfig)
+	waitReady(t, s)
+	began := time.Now()
+	r := post(t, s.URL+"/v1/algo/demo/crash?timeout=1", "text/plain", "sleep:30")
+	want := map[string]any{"message": "algorithm did not complete within 1 seconds", "error_type": "TimeoutError"}
+	if diff := cmp.Diff(want, r.Body["error"]); diff != "" || r.Status != 200 || time.Since(began) > 15*time.Second {
+		t.Errorf("timeout after %v, status %d (-want +got):\n%s", time.Since(began), r.Status, diff)
+	}
+	// The runner was killed and replaced; the algorithm serves again.
+	if r := post(t, s.URL+"/v1/algo/demo/crash", "text/plain", "x"); r.Body["result"] != "alive" {
+		t.Errorf("after the timeout: %s", r.Raw)
+	}
+}
+
+func TestServePlatformErrors(t *testing.T) {
+	s := serveServer(t, `
+server {
+  max_body = "1KiB"
+}
+algorithm "demo/echo" {
+  path = "{{examples}}/python/echo"
+}
+`)
+	waitReady(t, s)
+	url := s.URL + "/v1/algo/demo/echo"
+	tests := []struct {
+		name    string
+		method  string
+		url     string
+		header  map[string]string
+		body    string
+		status  int
+		message string
+	}{
+		{"get", http.MethodGet, url, nil, "", 405, "method GET not allowed: call an algorithm with POST"},
+		{"too large", http.MethodPost, url, map[string]string{"Content-Type": "text/plain"}, strings.Repeat("x", 2000), 413, "request body larger than the server's max_body of 1024 bytes"},
+		{"unsupported type", http.MethodPost, url, map[string]string{"Content-Type": "image/png"}, "x", 415, `unsupported Content-Type "image/png": use application/json, text/plain or application/octet-stream`},
+		{"missing type", http.MethodPost, url, nil, "x", 400, "missing Content-Type header: use application/json, text/plain or application/octet-stream"},
+		{"invalid json", http.MethodPost, url, map[string]string{"Content-Type": "application/json"}, "{", 400, "invalid JSON in request body: unexpected end of JSON input"},
+		{"bad timeout", http.MethodPost, url + "?timeout=soon", map[string]string{"Content-Type": "text/plain"}, "x", 400, `invalid timeout "soon": give a positive number of seconds`},
+		{"bad stdout", http.MethodPost, url + "?stdout=maybe", map[string]string{"Content-Type": "text/plain"}, "x", 400, `invalid stdout "maybe": use true or false`},
+		{"bad output", http.MethodPost, url + "?output=xml", map[string]string{"Content-Type": "text/plain"}, "x", 400, `invalid output "xml": use raw, void or default`},
+		{"unknown route", http.MethodGet, s.URL + "/v2/things", nil, "", 404, "no such endpoint: GET /v2/things"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := do(t, tt.method, tt.url, tt.header, []byte(tt.body))
+			want := map[string]any{"error": map[string]any{"message": tt.message}}
+			if diff := cmp.Diff(want, r.Body); diff != "" || r.Status != tt.status {
+				t.Errorf("status %d, want %d (-want +got):\n%s", r.Status, tt.status, diff)
+			}
+			if ct := r.Header.Get("Content-Type"); ct != "application/json" {
+				t.Errorf("Content-Type %q", ct)
+			}
+		})
+	}
+	// Unknown query parameters are ignored; chunked bodies are normal.
+	req, _ := http.NewRequest(http.MethodPost, url+"?unknown=1", strings.NewReader("chunked"))
+	req.Header.Set("Content-Type", "text/plain")
+	req.ContentLength = -1
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var body map[string]any
+	_ = json.NewDecoder(resp.Body).Decode(&body)
+	resp.Body.Close()
+	if body["result"] != "chunked" {
+		t.Errorf("chunked body: %v", body)
+	}
+}
+
+func TestServeAPIKeys(t *testing.T) {
+	s := serveServer(t, `
+server {
+  api_keys = ["k-one", env("SECOND_KEY")]
+}
+algorithm "demo/echo" {
+  path = "{{examples}}/python/echo"
+}
+`, "SECOND_KEY=k-two")
+	waitReady(t, s)
+	url := s.URL + "/v1/algo/demo/echo"
+	for _, auth := range []string{"Simple k-one", "simple k-one", "Bearer k-two", "k-two"} {
+		r := do(t, http.MethodPost, url, map[string]string{"Content-Type": "text/plain", "Authorization": auth}, []byte("x"))
+		if r.Status != 200 || r.Body["result"] != "x" {
+			t.Errorf("%q: %d %s", auth, r.Status, r.Raw)
+		}
+	}
+	tests := []struct {
+		auth, message string
+	}{
+		{"", "authorization required: send Authorization: Simple <api key>"},
+		{"Simple wrong", "invalid API key"},
+		{"Bearer ", "invalid API key"},
+	}
+	for _, tt := range tests {
+		header := map[string]string{"Content-Type": "text/plain"}
+		if tt.auth != "" {
+			header["Authorization"] = tt.auth
+		}
+		r := do(t, http.MethodPost, url, header, []byte("x"))
+		if r.Status != 401 || field(r.Body, "error", "message") != tt.message {
+			t.Errorf("%q: %d %s", tt.auth, r.Status, r.Raw)
+		}
+	}
+	if r := do(t, http.MethodGet, s.URL+"/v1/algorithms", nil, nil); r.Status != 401 {
+		t.Errorf("/v1/algorithms without a key: %d", r.Status)
+	}
+	for _, path := range []string{"/healthz", "/readyz"} {
+		if r := do(t, http.MethodGet, s.URL+path, nil, nil); r.Status != 200 {
+			t.Errorf("%s without a key: %d %s", path, r.Status, r.Raw)
+		}
+	}
+}
+
+func TestServeLoadFailureKeepsOthersServing(t *testing.T) {
+	s := serveServer(t, `
+algorithm "demo/echo" {
+  path = "{{examples}}/python/echo"
+}
+algorithm "demo/badload" {
+  path = "{{examples}}/python/badload"
+}
+`)
+	deadline := time.Now().Add(30 * time.Second)
+	var entry map[string]any
+	for time.Now().Before(deadline) {
+		list := do(t, http.MethodGet, s.URL+"/v1/algorithms", nil, nil)
+		for _, a := range list.Body["algorithms"].([]any) {
+			if e := a.(map[string]any); e["algorithm"] == "demo/badload" {
+				entry = e
+			}
+		}
+		if entry["state"] == "failed" {
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if entry["state"] != "failed" || !strings.Contains(fmt.Sprint(entry["last_load_error"]), "cannot load model") {
+		t.Fatalf("badload entry: %v", entry)
+	}
+	if r := do(t, http.MethodGet, s.URL+"/readyz", nil, nil); r.Status != 503 || !strings.Contains(string(r.Raw), "demo/badload@1.0.0 (failed)") {
+		t.Errorf("readyz: %d %s", r.Status, r.Raw)
+	}
+	r := post(t, s.URL+"/v1/algo/demo/badload", "text/plain", "x")
+	if msg, _ := field(r.Body, "error", "message").(string); r.Status != 503 || !strings.Contains(msg, "algorithm failed to load") || !strings.Contains(msg, "cannot load model") {
+		t.Errorf("call to the failed algorithm: %d %s", r.Status, r.Raw)
+	}
+	if r := post(t, s.URL+"/v1/algo/demo/echo", "text/plain", "fine"); r.Body["result"] != "fine" {
+		t.Errorf("the other algorithm: %s", r.Raw)
+	}
+}
+
+func TestValidate(t *testing.T) {
+	good := filepath.Join(repoRoot, "configs")
+	if out, code := langserver(t, nil, "validate", "--config", good); code != 0 || !strings.Contains(out, "valid") {
+		t.Errorf("validate configs/: %d %s", code, out)
+	}
+	bad := filepath.Join(t.TempDir(), "bad.hcl")
+	writeFiles(t, filepath.Dir(bad), map[string]string{"bad.hcl": `algorithm "demo/hello" {
+  langpack = "pyton"
+  path     = "` + filepath.Join(repoRoot, "examples", "python", "hello") + `"
+  timeot   = "5s"
+}
+`})
+	out, code := langserver(t, nil, "validate", "--config", bad)
+	for _, want := range []string{
+		"Error: Unknown LangPack", `on ` + bad + ` line 2, in algorithm "demo/hello":`, `Did you mean "python"?`,
+		"Error: Unsupported argument", `on ` + bad + ` line 4`, `Did you mean "timeout"?`,
+		"the configuration is not valid",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("validate output lacks %q:\n%s", want, out)
+		}
+	}
+	if code != 1 {
+		t.Errorf("exit status %d", code)
+	}
+	// serve refuses the same configuration with the same diagnostics.
+	out, code = langserver(t, nil, "serve", "--config", bad, "--listen", freeAddr(t))
+	if code != 1 || !strings.Contains(out, "Error: Unknown LangPack") {
+		t.Errorf("serve with a bad config: %d %s", code, out)
+	}
+}
+
+// TestOfficialNodeClient calls the server with Algorithmia's own Node.js
+// client (algorithmia@0.3.10 from npm). The client is not ours: where it
+// and the server disagree, the server is wrong.
+func TestOfficialNodeClient(t *testing.T) {
+	clientDir := filepath.Join(repoRoot, ".cache", "algorithmia-client")
+	if _, err := os.Stat(filepath.Join(clientDir, "node_modules", "algorithmia", "package.json")); err != nil {
+		install := exec.Command("npm", "install", "--no-audit", "--no-fund", "--prefix", clientDir, "algorithmia@0.3.10")
+		if out, err := install.CombinedOutput(); err != nil {
+			t.Fatalf("npm install algorithmia@0.3.10: %v\n%s", err, out)
+		}
+	}
+	s := serveServer(t, `
+server {
+  api_keys = ["client-key"]
+}
+algorithm "demo/hello" {
+  path = "{{examples}}/python/hello"
+}
+algorithm "demo/echo" {
+  path = "{{examples}}/python/echo"
+}
+algorithm "demo/fail" {
+  path = "{{examples}}/python/fail"
+}
+`)
+	waitReady(t, s)
+	script := `
+const algorithmia = require(process.env.CLIENT + '/node_modules/algorithmia');
+const client = algorithmia('client-key', process.env.API);
+const call = (path, input) => new Promise((resolve) => client.algo(path).pipe(input).then(resolve));
+const attempt = (fn) => { try { return fn(); } catch (e) { return 'threw: ' + e; } };
+(async () => {
+  const out = {};
+  out.text = (await call('demo/hello', 'algorithmia')).get();
+  out.json = (await call('demo/echo', {a: [1, 'two', null]})).get();
+  out.binary = (await call('demo/echo', Buffer.from([0, 1, 2, 255]))).get().toString('hex');
+  const failed = await call('demo/fail', 'x');
+  out.error = attempt(() => failed.get());
+  out.errorType = failed.error.error_type;
+  const missing = await call('demo/nope', 'x');
+  out.missing = {status: missing.status, error: attempt(() => missing.get())};
+  const unauthorized = await new Promise((resolve) => algorithmia('wrong', process.env.API).algo('demo/hello').pipe('x').then(resolve));
+  out.unauthorized = {status: unauthorized.status, error: attempt(() => unauthorized.get())};
+  console.log(JSON.stringify(out));
+})();
+`
+	cmd := exec.Command("node", "-e", script)
+	cmd.Env = append(os.Environ(), "CLIENT="+clientDir, "API="+s.URL)
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("client script: %v\n%s", err, out)
+	}
+	var got map[string]any
+	if err := json.Unmarshal(out, &got); err != nil {
+		t.Fatalf("client output: %v\n%s", err, out)
+	}
+	want := map[string]any{
+		"text":         "Hello algorithmia",
+		"json":         map[string]any{"a": []any{1.0, "two", nil}},
+		"binary":       "000102ff",
+		"error":        "threw: boom",
+		"errorType":    "AlgorithmError",
+		"missing":      map[string]any{"status": 404.0, "error": "threw: algorithm algo://demo/nope not found"},
+		"unauthorized": map[string]any{"status": 401.0, "error": "threw: invalid API key"},
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("the official client disagrees (-want +got):\n%s", diff)
+	}
+}
