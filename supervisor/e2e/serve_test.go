@@ -435,3 +435,36 @@ const attempt = (fn) => { try { return fn(); } catch (e) { return 'threw: ' + e;
 		t.Errorf("the official client disagrees (-want +got):\n%s", diff)
 	}
 }
+
+// TestReadmeConfigExample validates and serves the annotated configuration
+// of the README.
+func TestReadmeConfigExample(t *testing.T) {
+	readme, err := os.ReadFile(filepath.Join(repoRoot, "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := strings.Index(string(readme), "```hcl\nserver {")
+	if start < 0 {
+		t.Fatal("README has no annotated configuration")
+	}
+	config := string(readme[start+len("```hcl\n"):])
+	config = config[:strings.Index(config, "```")]
+	// Lay out ../examples and ../bin/plugins as the example expects.
+	root := t.TempDir()
+	for link, target := range map[string]string{"examples": filepath.Join(repoRoot, "examples"), "bin": binDir} {
+		if err := os.Symlink(target, filepath.Join(root, link)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	writeFiles(t, root, map[string]string{"configs/readme.hcl": config})
+	path := filepath.Join(root, "configs", "readme.hcl")
+	env := []string{"HELLO_TOKEN=secret"}
+	if out, code := langserver(t, env, "validate", "--config", path); code != 0 {
+		t.Fatalf("validate: %d\n%s", code, out)
+	}
+	s := startServer(t, env, "serve", "--config", path)
+	waitReady(t, s)
+	if r := post(t, s.URL+"/v1/algo/demo/hello/1.0", "text/plain", "readme"); r.Body["result"] != "Hello readme" {
+		t.Errorf("README configuration serves: %s", r.Raw)
+	}
+}
