@@ -60,10 +60,10 @@ func measure(b *testing.B, name string, fn func() error) latencies {
 	}
 }
 
-// measureAdapter times calls through a freshly launched Python adapter.
-func measureAdapter(b *testing.B, name, dir string, grpcOnly bool) latencies {
+// measureAdapter times calls through a freshly launched adapter.
+func measureAdapter(b *testing.B, name string, target benchTarget, grpcOnly bool) latencies {
 	ctx := context.Background()
-	adapter, err := sdk.Launch(filepath.Join(binDir, "plugins", "langpack-python"), sdk.LaunchOptions{GRPCOnly: grpcOnly})
+	adapter, err := sdk.Launch(filepath.Join(binDir, "plugins", "langpack-"+target.langpack), sdk.LaunchOptions{GRPCOnly: grpcOnly})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -74,7 +74,7 @@ func measureAdapter(b *testing.B, name, dir string, grpcOnly bool) latencies {
 	if _, err := adapter.Setup(ctx, &sdk.SetupRequest{}); err != nil {
 		b.Fatal(err)
 	}
-	started, err := adapter.StartRunner(ctx, &sdk.StartRunnerRequest{Dir: dir})
+	started, err := adapter.StartRunner(ctx, &sdk.StartRunnerRequest{Dir: target.dir})
 	if err != nil || started.LoadFailure != nil {
 		b.Fatalf("start runner: %v %+v", err, started)
 	}
@@ -84,40 +84,29 @@ func measureAdapter(b *testing.B, name, dir string, grpcOnly bool) latencies {
 	})
 }
 
-// BenchmarkHello compares one call of the Python hello algorithm along
-// three paths, in the same run: (a) the runner driven directly through
-// sdk/pipe, (b) through the adapter, over gRPC alone and over its fast-call
-// socket, (c) over HTTP through `langserver run` (which uses fast-call). It
-// prints p50/p99 latency, calls per second and the p50 ratios to (a).
-func BenchmarkHello(b *testing.B) {
-	dir := example("python", "hello")
-	ctx := context.Background()
+// benchTarget is one LangPack's hello algorithm and its raw runner.
+type benchTarget struct {
+	langpack string
+	dir      string
+	// runner is the command that starts the LangPack's runner directly.
+	runner []string
+}
 
-	// (a) The raw baseline: the runner driven directly.
-	script, err := sdk.ExtractFile(pylangpack.Files, "runner/pipe.py", "langserver-python-bench")
+// benchTargets are the LangPacks the benchmark compares.
+func benchTargets(b *testing.B) []benchTarget {
+	python, err := sdk.ExtractFile(pylangpack.Files, "runner/pipe.py", "langserver-python-bench")
 	if err != nil {
 		b.Fatal(err)
 	}
-	runner, err := pipe.Start(ctx, pipe.Config{Command: []string{"python3", script}, Dir: dir})
-	if err != nil {
-		b.Fatal(err)
+	return []benchTarget{
+		{langpack: "python", dir: example("python", "hello"), runner: []string{"python3", python}},
 	}
-	defer runner.Stop(ctx)
-	direct := measure(b, "(a) runner via sdk/pipe", func() error {
-		_, err := runner.Call(ctx, helloInput, nil)
-		return err
-	})
+}
 
-	// (b) Through the adapter: over gRPC alone, and over its fast-call
-	// socket, which the host uses when the adapter offers it.
-	viaGRPC := measureAdapter(b, "(b) adapter, gRPC", dir, true)
-	viaFast := measureAdapter(b, "(b) adapter, fast-call", dir, false)
-
-	// (c) Over HTTP through langserver run.
-	s := runServer(b, nil, dir)
-	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 4}}
-	viaHTTP := measure(b, "(c) HTTP via langserver run", func() error {
-		resp, err := client.Post(s.URL, "text/plain", bytes.NewReader([]byte("algorithmia")))
+// postHello returns a call of the hello algorithm at url over HTTP.
+func postHello(client *http.Client, url string) func() error {
+	return func() error {
+		resp, err := client.Post(url, "text/plain", bytes.NewReader([]byte("algorithmia")))
 		if err != nil {
 			return err
 		}
@@ -127,18 +116,56 @@ func BenchmarkHello(b *testing.B) {
 			err = fmt.Errorf("unexpected answer %s", body)
 		}
 		return err
-	})
+	}
+}
 
-	fmt.Fprintf(os.Stdout, "\nPython hello, %d sequential calls per path (after %d warm-up calls)\n", benchCalls, benchWarmup)
+// BenchmarkHello compares one call of each LangPack's hello algorithm
+// along these paths, in the same run: (a) the runner driven directly
+// through sdk/pipe, the floor; (b) through the adapter, over gRPC alone and
+// over its fast-call socket; (c) over HTTP through `langserver run`; (d)
+// over HTTP through `langserver serve` and /v1/algo. Both HTTP paths use
+// fast-call. It prints p50/p99 latency, calls per second and the p50
+// ratios to (a).
+func BenchmarkHello(b *testing.B) {
+	for _, target := range benchTargets(b) {
+		b.Run(target.langpack, func(b *testing.B) { benchHello(b, target) })
+	}
+}
+
+func benchHello(b *testing.B, target benchTarget) {
+	ctx := context.Background()
+	runner, err := pipe.Start(ctx, pipe.Config{Command: target.runner, Dir: target.dir})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer runner.Stop(ctx)
+	direct := measure(b, "(a) runner via sdk/pipe", func() error {
+		_, err := runner.Call(ctx, helloInput, nil)
+		return err
+	})
+	viaGRPC := measureAdapter(b, "(b) adapter, gRPC", target, true)
+	viaFast := measureAdapter(b, "(b) adapter, fast-call", target, false)
+
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 4}}
+	run := runServer(b, nil, target.dir, "--langpack", target.langpack)
+	viaRun := measure(b, "(c) HTTP, langserver run", postHello(client, run.URL))
+	run.stop()
+
+	config := filepath.Join(b.TempDir(), "bench.hcl")
+	if err := os.WriteFile(config, []byte(fmt.Sprintf("algorithm \"bench/hello\" {\n  langpack = %q\n  path = %q\n}\n", target.langpack, target.dir)), 0o644); err != nil {
+		b.Fatal(err)
+	}
+	serve := startServer(b, nil, "serve", "--config", config)
+	viaServe := measure(b, "(d) HTTP, serve /v1/algo", postHello(client, serve.URL+"/v1/algo/bench/hello"))
+	serve.stop()
+
+	fmt.Fprintf(os.Stdout, "\n%s hello, %d sequential calls per path (after %d warm-up calls)\n", target.langpack, benchCalls, benchWarmup)
 	fmt.Fprintf(os.Stdout, "%-30s %10s %10s %10s %8s\n", "path", "p50", "p99", "calls/s", "p50/(a)")
-	for _, l := range []latencies{direct, viaGRPC, viaFast, viaHTTP} {
+	for _, l := range []latencies{direct, viaGRPC, viaFast, viaRun, viaServe} {
 		fmt.Fprintf(os.Stdout, "%-30s %10s %10s %10.0f %8.2f\n", l.name, l.p50.Round(time.Microsecond), l.p99.Round(time.Microsecond), l.perSec, float64(l.p50)/float64(direct.p50))
 	}
 	b.ReportMetric(float64(direct.p50.Microseconds()), "a-p50-µs")
-	b.ReportMetric(float64(viaGRPC.p50.Microseconds()), "b-grpc-p50-µs")
-	b.ReportMetric(float64(viaFast.p50.Microseconds()), "b-fast-p50-µs")
-	b.ReportMetric(float64(viaHTTP.p50.Microseconds()), "c-p50-µs")
-	b.ReportMetric(float64(viaGRPC.p50)/float64(direct.p50), "b-grpc/a")
 	b.ReportMetric(float64(viaFast.p50)/float64(direct.p50), "b-fast/a")
-	b.ReportMetric(float64(viaHTTP.p50)/float64(direct.p50), "c/a")
+	b.ReportMetric(float64(viaRun.p50)/float64(direct.p50), "c/a")
+	b.ReportMetric(float64(viaServe.p50)/float64(direct.p50), "d/a")
 }
