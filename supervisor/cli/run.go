@@ -97,8 +97,7 @@ func runAlgorithm(ctx context.Context, g *globals, f *runFlags, path string) err
 	return standalone.Run(ctx, standalone.Options{
 		Dir:                 dir,
 		Listener:            listener,
-		Adapter:             adapter,
-		Relaunch:            func(ctx context.Context) (*adapters.Adapter, error) { return catalog.Launch(ctx, adapter.Name) },
+		Adapter:             catalog.Supervise(adapter, nil),
 		LegacyFIFO:          f.legacyFIFO,
 		ExitOnRunnerFailure: f.exitOnRunnerFailure,
 		LoadTimeout:         f.loadTimeout,

@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -467,4 +468,40 @@ func TestReadmeConfigExample(t *testing.T) {
 	if r := post(t, s.URL+"/v1/algo/demo/hello/1.0", "text/plain", "readme"); r.Body["result"] != "Hello readme" {
 		t.Errorf("README configuration serves: %s", r.Raw)
 	}
+}
+
+func TestServeAdapterKilled(t *testing.T) {
+	s := serveServer(t, versionsConfig)
+	waitReady(t, s)
+	var adapterPID int
+	for _, pid := range descendants(s.cmd.Process.Pid) {
+		if strings.Contains(cmdline(pid), "langpack-python") {
+			adapterPID = pid
+		}
+	}
+	if adapterPID == 0 {
+		t.Fatal("no langpack-python process under the server")
+	}
+	if err := syscall.Kill(adapterPID, syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	// Calls get clear errors while the adapter is down, then succeed
+	// again on every algorithm once it is back and the pools refilled.
+	deadline := time.Now().Add(30 * time.Second)
+	for _, path := range []string{"/v1/algo/demo/echo", "/v1/algo/demo/hello/1.2.0"} {
+		for {
+			r := post(t, s.URL+path, "text/plain", "back")
+			if r.Body["result"] == "back" {
+				break
+			}
+			if msg, _ := field(r.Body, "error", "message").(string); !strings.Contains(msg, "adapter") && !strings.Contains(msg, "load") {
+				t.Errorf("%s while the adapter restarts: %d %s", path, r.Status, r.Raw)
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("%s: no success within 30s of killing the adapter: %s", path, r.Raw)
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+	}
+	waitReady(t, s)
 }

@@ -286,6 +286,26 @@ func (p *Pool) forget(id string) {
 	}
 }
 
+// Reset drops every runner, as after their adapter was relaunched, and
+// starts fresh ones. Calls in flight on the old runners fail on their own.
+func (p *Pool) Reset() {
+	p.mu.Lock()
+	dropped := len(p.runners)
+	p.runners = make(map[string]bool)
+	p.idle = nil
+	p.mu.Unlock()
+	for range max(p.opts.Size-p.startingCount(), 0) {
+		p.spawn(0)
+	}
+	p.opts.Logger.Info("runners reset", "algorithm", p.opts.Name, "dropped", dropped)
+}
+
+func (p *Pool) startingCount() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.starting
+}
+
 // RunnerExited tells the pool that one of its runners died between
 // requests; it is replaced. Unknown IDs are ignored.
 func (p *Pool) RunnerExited(id string) { p.forget(id) }

@@ -48,6 +48,8 @@ type Plan struct {
 	Set     *adapters.Set
 	// LangPacks maps each algorithm block to its adapter.
 	LangPacks map[*config.Algorithm]*adapters.Adapter
+	// Settings holds each launched LangPack's settings, for relaunches.
+	Settings map[string]map[string]string
 }
 
 // Kill stops every adapter of the plan.
@@ -73,7 +75,7 @@ func Load(ctx context.Context, opts Options) (*Plan, error) {
 		return nil, err
 	}
 	cfg, files, diags := config.Load(opts.ConfigPath, config.Options{LangPacks: installed})
-	plan := &Plan{Config: cfg, Catalog: catalog, Set: catalog.NewSet(), LangPacks: map[*config.Algorithm]*adapters.Adapter{}}
+	plan := &Plan{Config: cfg, Catalog: catalog, Set: catalog.NewSet(), LangPacks: map[*config.Algorithm]*adapters.Adapter{}, Settings: map[string]map[string]string{}}
 	if !diags.HasErrors() {
 		diags = append(diags, plan.launch(ctx)...)
 	}
@@ -124,6 +126,7 @@ func (p *Plan) launch(ctx context.Context) hcl.Diagnostics {
 			settings, sdiags = block.Settings(schema)
 			diags = append(diags, sdiags...)
 		}
+		p.Settings[name] = settings
 		resp, err := adapter.Setup(ctx, &sdk.SetupRequest{Settings: settings})
 		if err != nil {
 			diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "LangPack setup failed", Detail: fmt.Sprintf("the %s LangPack: %v", name, err)})
@@ -140,11 +143,20 @@ func (p *Plan) launch(ctx context.Context) hcl.Diagnostics {
 
 // Run serves the plan until a signal, then stops every pool and adapter.
 func Run(ctx context.Context, plan *Plan, listener net.Listener, logger hclog.Logger) error {
-	defer plan.Kill()
 	cfg := plan.Config
+	// Each adapter is relaunched when it dies.
+	supervised := map[string]*adapters.Supervised{}
+	for name, a := range plan.Set.All() {
+		supervised[name] = plan.Catalog.Supervise(a, plan.Settings[name])
+	}
+	defer func() {
+		for _, sup := range supervised {
+			sup.Kill()
+		}
+	}()
 	var algos []*api.Algorithm
 	for _, a := range cfg.Algorithms {
-		adapter := plan.LangPacks[a]
+		adapter := supervised[plan.LangPacks[a].Name]
 		version, err := api.ParseVersion(a.Version)
 		if err != nil {
 			return err
@@ -155,9 +167,9 @@ func Run(ctx context.Context, plan *Plan, listener net.Listener, logger hclog.Lo
 		}
 		name := fmt.Sprintf("%s/%s@%s", a.Owner, a.Name, a.Version)
 		algos = append(algos, &api.Algorithm{
-			Owner: a.Owner, Name: a.Name, Version: version, BuildHash: hash, LangPack: adapter.Name, Timeout: a.Timeout,
+			Owner: a.Owner, Name: a.Name, Version: version, BuildHash: hash, LangPack: adapter.Name(), Timeout: a.Timeout,
 			Pool: pool.New(pool.Options{
-				Name: name, LangPack: adapter.Adapter, Size: a.Workers.Min, Queue: a.Queue, Logger: logger,
+				Name: name, LangPack: adapter, Size: a.Workers.Min, Queue: a.Queue, Logger: logger,
 				Start: sdk.StartRunnerRequest{Dir: a.Path, Env: a.Env, LoadTimeout: a.LoadTimeout},
 			}),
 		})
@@ -192,12 +204,12 @@ func Run(ctx context.Context, plan *Plan, listener net.Listener, logger hclog.Lo
 	}
 	// Signals: SIGINT and SIGTERM stop the server.
 	g.Add(run.SignalHandler(ctx, syscall.SIGINT, syscall.SIGTERM))
-	// Runner events: each adapter reports runners that die between
-	// requests; their pool replaces them.
-	for name, adapter := range plan.Set.All() {
+	// Adapters: runners that die between requests are replaced by their
+	// pool; an adapter that dies is relaunched and its pools refilled.
+	for name, adapter := range supervised {
 		eventsCtx, cancel := context.WithCancel(ctx)
 		g.Add(func() error {
-			err := adapter.RunnerEvents(eventsCtx, &sdk.RunnerEventsRequest{}, func(ev *sdk.RunnerEvent) error {
+			return adapter.Watch(eventsCtx, func(ev *sdk.RunnerEvent) error {
 				for _, a := range algos {
 					if a.Pool.Owns(ev.RunnerID) {
 						logger.Warn("runner died between requests", "algorithm", a.Owner+"/"+a.Name, "exit_code", ev.ExitCode)
@@ -205,12 +217,16 @@ func Run(ctx context.Context, plan *Plan, listener net.Listener, logger hclog.Lo
 					}
 				}
 				return nil
+			}, func(err error) error {
+				logger.Error("lost a LangPack adapter; relaunching it", "langpack", name, "error", err)
+				return nil
+			}, func() {
+				for _, a := range algos {
+					if a.LangPack == name {
+						a.Pool.Reset()
+					}
+				}
 			})
-			if eventsCtx.Err() == nil {
-				logger.Error("lost a LangPack adapter: its algorithms fail until langserver restarts", "langpack", name, "error", err)
-				<-eventsCtx.Done()
-			}
-			return nil
 		}, func(error) { cancel() })
 	}
 	err := g.Run()

@@ -32,10 +32,9 @@ type Options struct {
 	Dir string
 	// Listener is bound by the caller, so bind errors come first.
 	Listener net.Listener
-	// Adapter serves the algorithm's LangPack. Run kills it on the way out.
-	Adapter *adapters.Adapter
-	// Relaunch starts a new adapter when the current one dies.
-	Relaunch func(context.Context) (*adapters.Adapter, error)
+	// Adapter serves the algorithm's LangPack; it is relaunched when it
+	// dies. Run kills it on the way out.
+	Adapter *adapters.Supervised
 	// LegacyFIFO serves a runner that only knows /tmp/algoout.
 	LegacyFIFO bool
 	// ExitOnRunnerFailure exits, as the original did, when the runner fails
@@ -78,7 +77,6 @@ type Server struct {
 	background sync.WaitGroup
 
 	mu       sync.Mutex
-	adapter  *adapters.Adapter
 	runnerID string
 	loadErr  *sdk.LoadFailure
 	starting chan struct{}
@@ -90,8 +88,8 @@ type Server struct {
 // runner failure. It always stops the runner and the adapter before it
 // returns; the error is nil or an *ExitError for a non-zero exit.
 func Run(ctx context.Context, opts Options) error {
-	s := &Server{opts: opts, adapter: opts.Adapter, client: &http.Client{Timeout: 30 * time.Second}, exit: make(chan *ExitError, 1)}
-	defer func() { s.currentAdapter().Kill() }()
+	s := &Server{opts: opts, client: &http.Client{Timeout: 30 * time.Second}, exit: make(chan *ExitError, 1)}
+	defer opts.Adapter.Kill()
 	defer s.close()
 
 	var g run.Group
@@ -99,7 +97,7 @@ func Run(ctx context.Context, opts Options) error {
 	{
 		srv := &http.Server{Handler: s, ReadHeaderTimeout: 30 * time.Second, ErrorLog: opts.Logger.StandardLogger(&hclog.StandardLoggerOptions{InferLevels: true})}
 		g.Add(func() error {
-			opts.Logger.Info("serving", "algorithm", opts.Dir, "langpack", opts.Adapter.Name, "listen", opts.Listener.Addr().String())
+			opts.Logger.Info("serving", "algorithm", opts.Dir, "langpack", opts.Adapter.Name(), "listen", opts.Listener.Addr().String())
 			if err := srv.Serve(opts.Listener); !errors.Is(err, http.ErrServerClosed) {
 				return err
 			}
@@ -134,16 +132,7 @@ func Run(ctx context.Context, opts Options) error {
 		eventsCtx, cancel := context.WithCancel(ctx)
 		g.Add(func() error {
 			go s.ensureRunner()
-			for {
-				a := s.currentAdapter()
-				err := a.RunnerEvents(eventsCtx, &sdk.RunnerEventsRequest{}, s.runnerDied)
-				if eventsCtx.Err() != nil {
-					return nil
-				}
-				if err := s.replaceAdapter(eventsCtx, a, err); err != nil {
-					return err
-				}
-			}
+			return opts.Adapter.Watch(eventsCtx, s.runnerDied, s.adapterLost, func() { go s.ensureRunner() })
 		}, func(error) { cancel() })
 	}
 	err := g.Run()
@@ -162,41 +151,17 @@ func (s *Server) requestExit(code int, reason string) {
 	}
 }
 
-func (s *Server) currentAdapter() *adapters.Adapter {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.adapter
-}
-
-// replaceAdapter relaunches a dead adapter, with backoff, and starts a new
-// runner on it. Calls in flight on the old one have failed already.
-func (s *Server) replaceAdapter(ctx context.Context, old *adapters.Adapter, cause error) error {
-	s.opts.Logger.Error("lost the LangPack adapter; relaunching it", "langpack", old.Name, "error", cause)
-	old.Kill()
+// adapterLost forgets the runner of an adapter that died. The adapter is
+// relaunched unless ExitOnRunnerFailure asks to exit.
+func (s *Server) adapterLost(cause error) error {
+	s.opts.Logger.Error("lost the LangPack adapter", "langpack", s.opts.Adapter.Name(), "error", cause)
 	s.mu.Lock()
 	s.runnerID = ""
 	s.mu.Unlock()
 	if s.opts.ExitOnRunnerFailure {
-		return &ExitError{Code: 1, Reason: fmt.Sprintf("lost the %s adapter: %v", old.Name, cause)}
+		return &ExitError{Code: 1, Reason: fmt.Sprintf("lost the %s adapter: %v", s.opts.Adapter.Name(), cause)}
 	}
-	delay := 100 * time.Millisecond
-	for {
-		a, err := s.opts.Relaunch(ctx)
-		if err == nil {
-			s.mu.Lock()
-			s.adapter = a
-			s.mu.Unlock()
-			go s.ensureRunner()
-			return nil
-		}
-		s.opts.Logger.Error("relaunching the LangPack adapter", "error", err, "retry_in", delay)
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-time.After(delay):
-		}
-		delay = min(2*delay, 5*time.Second)
-	}
+	return nil
 }
 
 // ensureRunner returns the ready runner, starting one when there is none.
@@ -234,12 +199,11 @@ func (s *Server) ensureRunner() (string, *sdk.LoadFailure) {
 
 func (s *Server) startRunner() (string, *sdk.LoadFailure) {
 	began := time.Now()
-	a := s.currentAdapter()
-	resp, err := a.StartRunner(context.Background(), &sdk.StartRunnerRequest{
+	resp, err := s.opts.Adapter.StartRunner(context.Background(), &sdk.StartRunnerRequest{
 		Dir: s.opts.Dir, LoadTimeout: s.opts.LoadTimeout, LegacyFIFO: s.opts.LegacyFIFO, MaxOutput: s.opts.MaxOutput,
 	})
 	if err != nil {
-		resp = &sdk.StartRunnerResponse{LoadFailure: &sdk.LoadFailure{Message: fmt.Sprintf("the %s adapter could not start a runner: %v", a.Name, err), ExitCode: -1}}
+		resp = &sdk.StartRunnerResponse{LoadFailure: &sdk.LoadFailure{Message: fmt.Sprintf("the %s adapter could not start a runner: %v", s.opts.Adapter.Name(), err), ExitCode: -1}}
 	}
 	md := envelope.Metadata{Duration: time.Since(began).Seconds()}
 	if f := resp.LoadFailure; f != nil {
@@ -312,7 +276,7 @@ func (s *Server) stopRunner() int {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	resp, err := s.currentAdapter().StopRunner(ctx, &sdk.StopRunnerRequest{RunnerID: id})
+	resp, err := s.opts.Adapter.StopRunner(ctx, &sdk.StopRunnerRequest{RunnerID: id})
 	if err != nil {
 		s.opts.Logger.Warn("stopping the runner", "error", err)
 		return -1
@@ -412,10 +376,9 @@ func (s *Server) call(ctx context.Context, in *input.Input, began time.Time) []b
 		md := envelope.Metadata{Duration: time.Since(began).Seconds()}.WithOutput(failure.Output, nil)
 		return envelope.Failure(envelope.Error{Message: "algorithm failed to load: " + failure.Message, ErrorType: LoadingError}, &md)
 	}
-	a := s.currentAdapter()
-	resp, err := a.Call(ctx, &sdk.CallRequest{RunnerID: id, Input: in.Line}, nil)
+	resp, err := s.opts.Adapter.Call(ctx, &sdk.CallRequest{RunnerID: id, Input: in.Line}, nil)
 	if err != nil {
-		resp = &sdk.CallResponse{Failure: &sdk.RunnerFailure{Kind: sdk.FailureStopped, Message: fmt.Sprintf("the %s LangPack adapter failed during the request: %v", a.Name, err)}}
+		resp = &sdk.CallResponse{Failure: &sdk.RunnerFailure{Kind: sdk.FailureStopped, Message: err.Error()}}
 	}
 	if resp.Failure != nil {
 		s.forgetRunner(id, resp.Failure)
