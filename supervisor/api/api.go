@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"net/http"
 	"strconv"
 	"strings"
@@ -140,10 +141,13 @@ func (s *Server) parseQuery(r *http.Request, algo *Algorithm) (query, error) {
 	values := r.URL.Query()
 	if t := values.Get("timeout"); t != "" {
 		secs, err := strconv.ParseFloat(t, 64)
-		if err != nil || secs <= 0 {
+		if err != nil || !(secs > 0) || math.IsInf(secs, 1) {
 			return q, fmt.Errorf("invalid timeout %q: give a positive number of seconds", t)
 		}
-		q.timeout = min(time.Duration(secs*float64(time.Second)), s.opts.MaxTimeout)
+		q.timeout = s.opts.MaxTimeout
+		if secs < s.opts.MaxTimeout.Seconds() {
+			q.timeout = time.Duration(secs * float64(time.Second))
+		}
 	}
 	if v := values.Get("stdout"); v != "" {
 		switch strings.ToLower(v) {
@@ -226,8 +230,11 @@ func (s *Server) call(ctx context.Context, algo *Algorithm, in *input.Input, q q
 	resp, err := algo.Pool.Call(ctx, &sdk.CallRequest{Input: in.Line}, nil)
 	md := envelope.Metadata{Duration: time.Since(began).Seconds()}
 	var loadErr *pool.LoadError
+	// The deadline may surface as the context's error or, when the adapter
+	// answered first, as a runner failure.
+	timedOut := errors.Is(err, context.DeadlineExceeded) || (err == nil && resp.Failure != nil && errors.Is(ctx.Err(), context.DeadlineExceeded))
 	switch {
-	case errors.Is(err, context.DeadlineExceeded):
+	case timedOut:
 		message := fmt.Sprintf("algorithm did not complete within %s seconds", strconv.FormatFloat(q.timeout.Seconds(), 'f', -1, 64))
 		return http.StatusOK, nil, envelope.Failure(envelope.Error{Message: message, ErrorType: TimeoutError}, &md)
 	case errors.As(err, &loadErr):

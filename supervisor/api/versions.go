@@ -19,8 +19,8 @@ func ParseVersion(s string) (Version, error) {
 	}
 	var v [3]int
 	for i, p := range parts {
-		n, err := strconv.Atoi(p)
-		if err != nil || n < 0 {
+		n, ok := number(p)
+		if !ok {
 			return Version{}, fmt.Errorf("version %q is not major.minor.patch", s)
 		}
 		v[i] = n
@@ -126,13 +126,23 @@ func versionPrefix(s string) ([]int, bool) {
 	}
 	out := make([]int, len(parts))
 	for i, p := range parts {
-		n, err := strconv.Atoi(p)
-		if err != nil || n < 0 {
+		n, ok := number(p)
+		if !ok {
 			return nil, false
 		}
 		out[i] = n
 	}
 	return out, true
+}
+
+// number parses a version component: decimal digits only, without
+// leading zeros.
+func number(s string) (int, bool) {
+	if s == "" || (len(s) > 1 && s[0] == '0') || strings.Trim(s, "0123456789") != "" {
+		return 0, false
+	}
+	n, err := strconv.Atoi(s)
+	return n, err == nil
 }
 
 func matchesPrefix(v Version, prefix []int) bool {

@@ -84,6 +84,9 @@ type Pool struct {
 // New returns a pool and starts its runners in the background.
 func New(opts Options) *Pool {
 	opts.Size = max(opts.Size, 1)
+	if opts.Logger == nil {
+		opts.Logger = hclog.NewNullLogger()
+	}
 	ctx, stop := context.WithCancel(context.Background())
 	p := &Pool{opts: opts, ctx: ctx, stop: stop, runners: make(map[string]bool)}
 	for range opts.Size {
