@@ -21,8 +21,8 @@ build: ## build bin/langserver and bin/plugins/langpack-*
 		$(GO) build -ldflags "-X main.version=$(VERSION)" -o $(BIN)/plugins/langpack-$$p ./plugins/$$p || exit 1; \
 	done
 
-run: deps build ## serve the example algorithm on :9999
-	$(BIN)/langserver run examples/python/hello
+run: deps build ## serve the example algorithms of configs/ on :9999
+	$(BIN)/langserver serve --config configs/
 
 test: deps proto-check ## generated code up to date, gofmt, go vet, every test (unit and end-to-end) with -race
 	@test -z "$$(gofmt -l $$(git ls-files '*.go' | grep -v '\.pb\.go$$'))" || { gofmt -l $$(git ls-files '*.go' | grep -v '\.pb\.go$$'); echo "gofmt: files above need formatting"; exit 1; }

@@ -1,13 +1,17 @@
 #!/usr/bin/env bash
 # Installs what langserver's LangPacks and tests need, and nothing that is
-# already there: Debian packages for the language runtimes. Idempotent; run
-# as root (or with sudo available). Safe with no standard input.
+# already there: Debian packages for the language runtimes (the tests'
+# npm package, Algorithmia's official client, is installed by the test
+# itself into .cache/). Idempotent; run as root (or with sudo available).
+# Safe with no standard input.
 set -euo pipefail
 
 # command -> Debian package that provides it
 declare -A wanted=(
   [python3]=python3
   [pip3]=python3-pip
+  [node]=nodejs
+  [npm]=npm
 )
 
 missing=()

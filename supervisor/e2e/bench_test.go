@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	nodelangpack "github.com/langserver/langserver/langpacks/node"
 	pylangpack "github.com/langserver/langserver/langpacks/python"
 	"github.com/langserver/langserver/sdk"
 	"github.com/langserver/langserver/sdk/pipe"
@@ -98,8 +99,13 @@ func benchTargets(b *testing.B) []benchTarget {
 	if err != nil {
 		b.Fatal(err)
 	}
+	node, err := sdk.ExtractFile(nodelangpack.Files, "runner/pipe.cjs", "langserver-node-bench")
+	if err != nil {
+		b.Fatal(err)
+	}
 	return []benchTarget{
 		{langpack: "python", dir: example("python", "hello"), runner: []string{"python3", python}},
+		{langpack: "node", dir: example("node", "hello"), runner: []string{"node", node}},
 	}
 }
 

@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -504,4 +505,87 @@ func TestServeAdapterKilled(t *testing.T) {
 		}
 	}
 	waitReady(t, s)
+}
+
+// TestServeManyLanguagesConcurrently serves Python and Node algorithms,
+// several versions of each, from one process to concurrent callers.
+func TestServeManyLanguagesConcurrently(t *testing.T) {
+	s := serveServer(t, `
+algorithm "py/echo" {
+  path    = "{{examples}}/python/echo"
+  version = "1.0.0"
+}
+algorithm "py/echo" {
+  path    = "{{examples}}/python/hello"
+  version = "0.9.0"
+}
+algorithm "py/crash" {
+  path = "{{examples}}/python/crash"
+}
+algorithm "js/echo" {
+  path    = "{{examples}}/node/echo"
+  version = "2.0.0"
+}
+algorithm "js/echo" {
+  path    = "{{examples}}/node/hello"
+  version = "1.0.0"
+}
+algorithm "js/crash" {
+  path = "{{examples}}/node/crash"
+}
+`)
+	waitReady(t, s)
+	list := do(t, http.MethodGet, s.URL+"/v1/algorithms", nil, nil)
+	langpacks := map[string]string{}
+	for _, a := range list.Body["algorithms"].([]any) {
+		e := a.(map[string]any)
+		langpacks[e["algorithm"].(string)] = e["langpack"].(string)
+	}
+	if diff := cmp.Diff(map[string]string{"py/echo": "python", "py/crash": "python", "js/echo": "node", "js/crash": "node"}, langpacks); diff != "" {
+		t.Errorf("LangPacks chosen from algorithmia.conf (-want +got):\n%s", diff)
+	}
+	// Each algorithm runs in its own runner.
+	pyPID := post(t, s.URL+"/v1/algo/py/crash", "text/plain", "pid").Body["result"]
+	jsPID := post(t, s.URL+"/v1/algo/js/crash", "text/plain", "pid").Body["result"]
+	if pyPID == nil || jsPID == nil || pyPID == jsPID {
+		t.Errorf("runner PIDs: python %v, node %v", pyPID, jsPID)
+	}
+
+	const clients, calls = 8, 40
+	errs := make(chan error, clients*calls)
+	var wg sync.WaitGroup
+	for c := range clients {
+		wg.Go(func() {
+			for i := range calls {
+				payload := fmt.Sprintf("client %d call %d", c, i)
+				var path, want string
+				switch i % 4 {
+				case 0:
+					path, want = "/v1/algo/py/echo", payload
+				case 1:
+					path, want = "/v1/algo/py/echo/0.9.0", "Hello "+payload
+				case 2:
+					path, want = "/v1/algo/js/echo", payload
+				default:
+					path, want = "/v1/algo/js/echo/1.0", "Hello "+payload
+				}
+				resp, err := http.Post(s.URL+path, "text/plain", strings.NewReader(payload))
+				if err != nil {
+					errs <- err
+					continue
+				}
+				var body map[string]any
+				err = json.NewDecoder(resp.Body).Decode(&body)
+				resp.Body.Close()
+				if err != nil || body["result"] != want {
+					errs <- fmt.Errorf("%s with %q: %v %v", path, payload, err, body)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
 }

@@ -1,0 +1,18 @@
+'use strict';
+
+/**
+ * @file The demo/hello algorithm.
+ */
+
+/**
+ * Answers a request.
+ *
+ * @param {string|Buffer|*} input a string for text, a Buffer for binary,
+ *   the decoded value for JSON
+ * @returns {string}
+ */
+function apply(input) {
+  return `Hello ${input}`;
+}
+
+module.exports = { apply };

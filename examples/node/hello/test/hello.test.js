@@ -1,0 +1,10 @@
+'use strict';
+
+const assert = require('node:assert');
+const test = require('node:test');
+
+const { apply } = require('../src/hello');
+
+test('apply greets its input', () => {
+  assert.strictEqual(apply('algorithmia'), 'Hello algorithmia');
+});

@@ -1,0 +1,18 @@
+'use strict';
+
+/**
+ * @file The __ALGO_OWNER__/__ALGO_NAME__ algorithm.
+ */
+
+/**
+ * Answers a request.
+ *
+ * @param {string|Buffer|*} input a string for text, a Buffer for binary,
+ *   the decoded value for JSON
+ * @returns {string}
+ */
+function apply(input) {
+  return `Hello ${input}`;
+}
+
+module.exports = { apply };
