@@ -18,7 +18,7 @@ func infoToProto(r *InfoResponse) *langpackpb.InfoResponse {
 	return &langpackpb.InfoResponse{
 		Name: r.Name, Version: r.Version, Description: r.Description,
 		ApiVersions: r.APIVersions, Capabilities: r.Capabilities, Languages: r.Languages,
-		Settings: settings, FastCallSocket: r.FastCallSocket,
+		Settings: settings, FastCallSocket: r.FastCallSocket, RequiredFiles: r.RequiredFiles,
 	}
 }
 
@@ -30,7 +30,7 @@ func infoFromProto(r *langpackpb.InfoResponse) *InfoResponse {
 	return &InfoResponse{
 		Name: r.GetName(), Version: r.GetVersion(), Description: r.GetDescription(),
 		APIVersions: r.GetApiVersions(), Capabilities: r.GetCapabilities(), Languages: r.GetLanguages(),
-		Settings: settings, FastCallSocket: r.GetFastCallSocket(),
+		Settings: settings, FastCallSocket: r.GetFastCallSocket(), RequiredFiles: r.GetRequiredFiles(),
 	}
 }
 

@@ -99,6 +99,11 @@ type InfoResponse struct {
 	Languages []string
 	// Settings declares the per-LangPack settings the host may pass to Setup.
 	Settings []SettingSchema
+	// RequiredFiles lists the files an algorithm folder must have, relative
+	// to its root; "{algoname}" stands for algorithmia.conf's algoname
+	// ("src/{algoname}.py"). The host checks them when it validates a
+	// configuration.
+	RequiredFiles []string
 	// FastCallSocket is set by Serve, with CapFastCall: a unix socket that
 	// serves Call with less overhead than gRPC. Adapters leave it empty.
 	FastCallSocket string

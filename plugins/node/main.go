@@ -46,12 +46,13 @@ type langPack struct {
 
 func (l *langPack) Info(context.Context, *sdk.InfoRequest) (*sdk.InfoResponse, error) {
 	return &sdk.InfoResponse{
-		Name:         "node",
-		Version:      version,
-		Description:  "Node.js algorithms: src/<algoname>.js exports apply(input)",
-		APIVersions:  []uint32{sdk.APIVersion},
-		Capabilities: []string{sdk.CapBuild, sdk.CapTest, sdk.CapScaffold, sdk.CapStreamOutput, sdk.CapLegacyFIFO},
-		Languages:    []string{"javascript", "nodejs", "node"},
+		Name:          "node",
+		Version:       version,
+		Description:   "Node.js algorithms: src/<algoname>.js exports apply(input)",
+		APIVersions:   []uint32{sdk.APIVersion},
+		Capabilities:  []string{sdk.CapBuild, sdk.CapTest, sdk.CapScaffold, sdk.CapStreamOutput, sdk.CapLegacyFIFO},
+		Languages:     []string{"javascript", "nodejs", "node"},
+		RequiredFiles: []string{"algorithmia.conf", "src/{algoname}.js"},
 		Settings: []sdk.SettingSchema{{
 			Name: "node", Type: "string",
 			Description: "the Node.js executable to use; default: node on PATH",

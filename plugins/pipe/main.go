@@ -25,11 +25,12 @@ type langPack struct {
 
 func (langPack) Info(context.Context, *sdk.InfoRequest) (*sdk.InfoResponse, error) {
 	return &sdk.InfoResponse{
-		Name:         "pipe",
-		Version:      version,
-		Description:  "any algorithm whose executable bin/pipe speaks the runner contract",
-		APIVersions:  []uint32{sdk.APIVersion},
-		Capabilities: []string{sdk.CapBuild, sdk.CapTest, sdk.CapStreamOutput, sdk.CapLegacyFIFO},
+		Name:          "pipe",
+		Version:       version,
+		Description:   "any algorithm whose executable bin/pipe speaks the runner contract",
+		APIVersions:   []uint32{sdk.APIVersion},
+		Capabilities:  []string{sdk.CapBuild, sdk.CapTest, sdk.CapStreamOutput, sdk.CapLegacyFIFO},
+		RequiredFiles: []string{"bin/pipe"},
 	}, nil
 }
 

@@ -40,12 +40,13 @@ type langPack struct {
 
 func (l *langPack) Info(context.Context, *sdk.InfoRequest) (*sdk.InfoResponse, error) {
 	return &sdk.InfoResponse{
-		Name:         "python",
-		Version:      version,
-		Description:  "Python 3 algorithms: src/<algoname>.py defines apply(input)",
-		APIVersions:  []uint32{sdk.APIVersion},
-		Capabilities: []string{sdk.CapBuild, sdk.CapTest, sdk.CapScaffold, sdk.CapStreamOutput, sdk.CapLegacyFIFO},
-		Languages:    []string{"python3", "python-3"},
+		Name:          "python",
+		Version:       version,
+		Description:   "Python 3 algorithms: src/<algoname>.py defines apply(input)",
+		APIVersions:   []uint32{sdk.APIVersion},
+		Capabilities:  []string{sdk.CapBuild, sdk.CapTest, sdk.CapScaffold, sdk.CapStreamOutput, sdk.CapLegacyFIFO},
+		Languages:     []string{"python3", "python-3"},
+		RequiredFiles: []string{"algorithmia.conf", "src/{algoname}.py"},
 		Settings: []sdk.SettingSchema{{
 			Name: "interpreter", Type: "string",
 			Description: "the Python 3 interpreter to use; default: python3 on PATH",

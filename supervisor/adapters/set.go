@@ -40,24 +40,45 @@ func (s *Set) Get(ctx context.Context, name string) (*Adapter, error) {
 	return a, nil
 }
 
-// AlgorithmLanguage returns the "language" of the algorithmia.conf in dir,
-// or "" when there is none.
-func AlgorithmLanguage(dir string) (string, error) {
+// AlgorithmConf is what langserver reads of an algorithmia.conf.
+type AlgorithmConf struct {
+	AlgoName string `json:"algoname"`
+	Language string `json:"language"`
+}
+
+// ReadAlgorithmConf reads the algorithmia.conf in dir; a folder without
+// one gives an empty AlgorithmConf.
+func ReadAlgorithmConf(dir string) (AlgorithmConf, error) {
+	var conf AlgorithmConf
 	path := filepath.Join(dir, "algorithmia.conf")
 	data, err := os.ReadFile(path)
 	if errors.Is(err, os.ErrNotExist) {
-		return "", nil
+		return conf, nil
 	}
 	if err != nil {
-		return "", err
-	}
-	var conf struct {
-		Language string `json:"language"`
+		return conf, err
 	}
 	if err := json.Unmarshal(data, &conf); err != nil {
-		return "", fmt.Errorf("%s: %w", path, err)
+		return conf, fmt.Errorf("%s: %w", path, err)
 	}
-	return conf.Language, nil
+	return conf, nil
+}
+
+// MissingFiles lists the files of a.Info.RequiredFiles that the algorithm
+// folder dir lacks.
+func (a *Adapter) MissingFiles(dir string) ([]string, error) {
+	conf, err := ReadAlgorithmConf(dir)
+	if err != nil {
+		return nil, err
+	}
+	var missing []string
+	for _, f := range a.Info.RequiredFiles {
+		f = strings.ReplaceAll(f, "{algoname}", conf.AlgoName)
+		if _, err := os.Stat(filepath.Join(dir, filepath.FromSlash(f))); err != nil {
+			missing = append(missing, f)
+		}
+	}
+	return missing, nil
 }
 
 // ForDir returns the adapter that serves the algorithm in dir: the LangPack
@@ -68,10 +89,11 @@ func (s *Set) ForDir(ctx context.Context, dir, forced string) (*Adapter, error) 
 	if forced != "" {
 		return s.Get(ctx, forced)
 	}
-	language, err := AlgorithmLanguage(dir)
+	conf, err := ReadAlgorithmConf(dir)
 	if err != nil {
 		return nil, err
 	}
+	language := conf.Language
 	names, err := s.catalog.Names()
 	if err != nil {
 		return nil, err

@@ -361,6 +361,27 @@ func TestValidate(t *testing.T) {
 	if code != 1 {
 		t.Errorf("exit status %d", code)
 	}
+	// What a LangPack needs in the folder, and a folder no LangPack serves.
+	algos := t.TempDir()
+	writeFiles(t, algos, map[string]string{
+		"nosrc/algorithmia.conf": `{"algoname": "nosrc", "language": "python3"}`,
+		"cobol/algorithmia.conf": `{"algoname": "cobol", "language": "cobol"}`,
+		"cobol/src/cobol.cbl":    "",
+		"two/incomplete.hcl":     "algorithm \"demo/nosrc\" {\n  path = \"../nosrc\"\n}\n",
+		"two/unserved.hcl":       "algorithm \"demo/cobol\" {\n  path = \"../cobol\"\n}\n",
+	})
+	out, code = langserver(t, nil, "validate", "--config", filepath.Join(algos, "two"))
+	for _, want := range []string{
+		"Error: Incomplete algorithm folder", "incomplete.hcl line 2", "lacks src/nosrc.py, which the python LangPack needs.",
+		"Error: No LangPack for this algorithm", "unserved.hcl line 1", `for language "cobol"`,
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("validate output lacks %q:\n%s", want, out)
+		}
+	}
+	if code != 1 {
+		t.Errorf("exit status %d", code)
+	}
 	// serve refuses the same configuration with the same diagnostics.
 	out, code = langserver(t, nil, "serve", "--config", bad, "--listen", freeAddr(t))
 	if code != 1 || !strings.Contains(out, "Error: Unknown LangPack") {

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -74,10 +75,13 @@ func Load(ctx context.Context, opts Options) (*Plan, error) {
 	if err != nil {
 		return nil, err
 	}
-	cfg, files, diags := config.Load(opts.ConfigPath, config.Options{LangPacks: installed})
-	plan := &Plan{Config: cfg, Catalog: catalog, Set: catalog.NewSet(), LangPacks: map[*config.Algorithm]*adapters.Adapter{}, Settings: map[string]map[string]string{}}
+	plan := &Plan{Catalog: catalog, Set: catalog.NewSet(), LangPacks: map[*config.Algorithm]*adapters.Adapter{}, Settings: map[string]map[string]string{}}
+	cfg, files, diags := config.Load(opts.ConfigPath, config.Options{LangPacks: installed, Check: func(a *config.Algorithm) hcl.Diagnostics {
+		return plan.check(ctx, a)
+	}})
+	plan.Config = cfg
 	if !diags.HasErrors() {
-		diags = append(diags, plan.launch(ctx)...)
+		diags = append(diags, plan.setUp(ctx)...)
 	}
 	if len(diags) > 0 && files != nil {
 		if err := files.WriteDiagnostics(opts.Diagnostics, diags, false); err != nil {
@@ -91,25 +95,35 @@ func Load(ctx context.Context, opts Options) (*Plan, error) {
 	return plan, nil
 }
 
-// launch resolves and launches each algorithm's adapter and sets every
-// adapter up with its langpack block's settings.
-func (p *Plan) launch(ctx context.Context) hcl.Diagnostics {
-	var diags hcl.Diagnostics
-	for _, a := range p.Config.Algorithms {
-		adapter, err := p.Set.ForDir(ctx, a.Path, a.LangPack)
-		if err != nil {
-			subject := a.DeclRange
-			if a.LangPack != "" {
-				subject = a.LangPackRange
-			}
-			diags = append(diags, &hcl.Diagnostic{
-				Severity: hcl.DiagError, Summary: "No LangPack for this algorithm",
-				Detail: err.Error(), Subject: subject.Ptr(),
-			})
-			continue
-		}
-		p.LangPacks[a] = adapter
+// check launches the adapter of an algorithm and checks that its folder
+// has what that LangPack needs.
+func (p *Plan) check(ctx context.Context, a *config.Algorithm) hcl.Diagnostics {
+	adapter, err := p.Set.ForDir(ctx, a.Path, a.LangPack)
+	if err != nil {
+		return hcl.Diagnostics{{
+			Severity: hcl.DiagError, Summary: "No LangPack for this algorithm",
+			Detail: err.Error(), Subject: a.LangPackRange.Ptr(),
+		}}
 	}
+	p.LangPacks[a] = adapter
+	missing, err := adapter.MissingFiles(a.Path)
+	if err != nil {
+		return hcl.Diagnostics{{Severity: hcl.DiagError, Summary: "Invalid algorithm folder", Detail: err.Error(), Subject: a.PathRange.Ptr()}}
+	}
+	if len(missing) > 0 {
+		return hcl.Diagnostics{{
+			Severity: hcl.DiagError, Summary: "Incomplete algorithm folder",
+			Detail:  fmt.Sprintf("%s lacks %s, which the %s LangPack needs.", a.Path, strings.Join(missing, " and "), adapter.Name),
+			Subject: a.PathRange.Ptr(),
+		}}
+	}
+	return nil
+}
+
+// setUp stops the adapters no algorithm uses and sets the others up with
+// their langpack block's settings.
+func (p *Plan) setUp(ctx context.Context) hcl.Diagnostics {
+	var diags hcl.Diagnostics
 	used := make([]*adapters.Adapter, 0, len(p.LangPacks))
 	for _, adapter := range p.LangPacks {
 		used = append(used, adapter)

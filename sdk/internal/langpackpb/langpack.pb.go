@@ -189,8 +189,12 @@ type InfoResponse struct {
 	// With the "fast-call" capability: a unix socket that serves Call with
 	// less overhead than gRPC (see "The fast-call socket" below).
 	FastCallSocket string `protobuf:"bytes,8,opt,name=fast_call_socket,json=fastCallSocket,proto3" json:"fast_call_socket,omitempty"`
-	unknownFields  protoimpl.UnknownFields
-	sizeCache      protoimpl.SizeCache
+	// Files an algorithm folder must have for this LangPack, relative to its
+	// root; "{algoname}" stands for algorithmia.conf's algoname. The host
+	// checks them when it validates a configuration.
+	RequiredFiles []string `protobuf:"bytes,9,rep,name=required_files,json=requiredFiles,proto3" json:"required_files,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *InfoResponse) Reset() {
@@ -277,6 +281,13 @@ func (x *InfoResponse) GetFastCallSocket() string {
 		return x.FastCallSocket
 	}
 	return ""
+}
+
+func (x *InfoResponse) GetRequiredFiles() []string {
+	if x != nil {
+		return x.RequiredFiles
+	}
+	return nil
 }
 
 type SettingSchema struct {
@@ -1745,7 +1756,7 @@ const file_langpack_proto_rawDesc = "" +
 	"\n" +
 	"\x0elangpack.proto\x12\x16langserver.langpack.v1\"9\n" +
 	"\vInfoRequest\x12*\n" +
-	"\x11host_api_versions\x18\x01 \x03(\rR\x0fhostApiVersions\"\xb0\x02\n" +
+	"\x11host_api_versions\x18\x01 \x03(\rR\x0fhostApiVersions\"\xd7\x02\n" +
 	"\fInfoResponse\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x18\n" +
 	"\aversion\x18\x02 \x01(\tR\aversion\x12 \n" +
@@ -1754,7 +1765,8 @@ const file_langpack_proto_rawDesc = "" +
 	"\fcapabilities\x18\x05 \x03(\tR\fcapabilities\x12\x1c\n" +
 	"\tlanguages\x18\x06 \x03(\tR\tlanguages\x12A\n" +
 	"\bsettings\x18\a \x03(\v2%.langserver.langpack.v1.SettingSchemaR\bsettings\x12(\n" +
-	"\x10fast_call_socket\x18\b \x01(\tR\x0efastCallSocket\"u\n" +
+	"\x10fast_call_socket\x18\b \x01(\tR\x0efastCallSocket\x12%\n" +
+	"\x0erequired_files\x18\t \x03(\tR\rrequiredFiles\"u\n" +
 	"\rSettingSchema\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x12\n" +
 	"\x04type\x18\x02 \x01(\tR\x04type\x12\x1a\n" +
