@@ -382,6 +382,32 @@ func TestValidate(t *testing.T) {
 	if code != 1 {
 		t.Errorf("exit status %d", code)
 	}
+	// LangPack settings are checked against the schema each adapter declares.
+	writeFiles(t, algos, map[string]string{"settings/langpacks.hcl": `langpack "python" {
+  interpeter = "python3"
+}
+langpack "node" {
+  node = 5
+}
+algorithm "demo/hello" {
+  path = "` + filepath.Join(repoRoot, "examples", "python", "hello") + `"
+}
+algorithm "demo/hello-js" {
+  path = "` + filepath.Join(repoRoot, "examples", "node", "hello") + `"
+}
+`})
+	out, code = langserver(t, nil, "validate", "--config", filepath.Join(algos, "settings"))
+	for _, want := range []string{
+		`langpacks.hcl line 2, in langpack "python"`, `Did you mean "interpreter"?`,
+		`langpacks.hcl line 5, in langpack "node"`, "node must be a string, not a number.",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("validate output lacks %q:\n%s", want, out)
+		}
+	}
+	if code != 1 {
+		t.Errorf("exit status %d", code)
+	}
 	// serve refuses the same configuration with the same diagnostics.
 	out, code = langserver(t, nil, "serve", "--config", bad, "--listen", freeAddr(t))
 	if code != 1 || !strings.Contains(out, "Error: Unknown LangPack") {
