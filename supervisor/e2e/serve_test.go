@@ -636,3 +636,44 @@ algorithm "js/crash" {
 		t.Error(err)
 	}
 }
+
+func TestServeQueueFull(t *testing.T) {
+	s := serveServer(t, `
+algorithm "demo/crash" {
+  path  = "{{examples}}/python/crash"
+  queue = 0
+}
+`)
+	waitReady(t, s)
+	url := s.URL + "/v1/algo/demo/crash"
+	// Occupy the only runner; with no caller allowed to wait, a second
+	// call is refused at once. (The long call itself may be the refused
+	// one if a probe holds the runner when it arrives: then it is resent.)
+	busy := make(chan *reply, 1)
+	send := func() { go func() { busy <- post(t, url, "text/plain", "sleep:3") }() }
+	send()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		select {
+		case r := <-busy:
+			if r.Status != http.StatusServiceUnavailable {
+				t.Fatalf("the long call ended before any refusal: %d %s", r.Status, r.Raw)
+			}
+			send()
+		default:
+		}
+		r := post(t, url, "text/plain", "x")
+		if r.Status == http.StatusServiceUnavailable {
+			if field(r.Body, "error", "message") != "too many requests queued for this algorithm" {
+				t.Errorf("503 body: %s", r.Raw)
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no 503 while the runner was busy: %d %s", r.Status, r.Raw)
+		}
+	}
+	if r := <-busy; r.Body["result"] != "alive" {
+		t.Errorf("the long call: %s", r.Raw)
+	}
+}
