@@ -12,7 +12,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 
 	nodelangpack "github.com/langserver/langserver/langpacks/node"
 	"github.com/langserver/langserver/sdk"
@@ -30,18 +29,17 @@ const (
 )
 
 func main() {
-	lp := &langPack{}
+	lp := &langPack{toolchain: &sdk.Toolchain{
+		Name: "node", What: "Node.js executable", LangPack: "node", Setting: "node",
+		Default: "node", Install: "apt-get install nodejs", Probe: probeNode,
+	}}
 	lp.PipeRunners = sdk.NewPipeRunners(lp.runnerCommand)
 	sdk.Serve(lp)
 }
 
 type langPack struct {
 	*sdk.PipeRunners
-
-	mu       sync.Mutex
-	settings map[string]string
-	runtime  *sdk.Runtime
-	runner   string // path of the extracted pipe.cjs
+	toolchain *sdk.Toolchain
 }
 
 func (l *langPack) Info(context.Context, *sdk.InfoRequest) (*sdk.InfoResponse, error) {
@@ -61,43 +59,21 @@ func (l *langPack) Info(context.Context, *sdk.InfoRequest) (*sdk.InfoResponse, e
 }
 
 func (l *langPack) Setup(ctx context.Context, req *sdk.SetupRequest) (*sdk.SetupResponse, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	l.settings = req.Settings
-	l.runtime = nil
-	return &sdk.SetupResponse{Runtime: *l.findRuntime(ctx)}, nil
+	return l.toolchain.Setup(ctx, req)
 }
 
-// findRuntime locates Node.js once per Setup. It asks node for
-// process.execPath, which resolves version-manager shims (nvm, asdf, volta)
-// so runner starts do not pay for them. l.mu must be held.
-func (l *langPack) findRuntime(ctx context.Context) *sdk.Runtime {
-	if l.runtime != nil {
-		return l.runtime
-	}
-	name := l.settings["node"]
-	if name == "" {
-		name = "node"
-	}
-	rt := &sdk.Runtime{Name: "node"}
-	l.runtime = rt
-	path, err := exec.LookPath(name)
-	if err != nil {
-		rt.Message = fmt.Sprintf("Node.js executable %q not found: install it (Debian: apt-get install nodejs) or set node in the langpack \"node\" block", name)
-		return rt
-	}
+// probeNode asks node for process.execPath, which resolves version-manager
+// shims (nvm, asdf, volta), and for its version.
+func probeNode(ctx context.Context, path string) (string, string, error) {
 	out, err := exec.CommandContext(ctx, path, "-p", `process.execPath + "\n" + process.versions.node`).Output()
 	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
 	if err != nil || len(lines) != 2 {
-		rt.Message = fmt.Sprintf("Node.js executable %s does not run: %v", path, err)
-		return rt
+		return "", "", fmt.Errorf("Node.js executable %s does not run: %v", path, err)
 	}
 	if majorVersion(lines[1]) < minNodeMajor {
-		rt.Message = fmt.Sprintf("%s is Node.js %s; the node LangPack needs Node.js %d or later", path, lines[1], minNodeMajor)
-		return rt
+		return "", "", fmt.Errorf("%s is Node.js %s; the node LangPack needs Node.js %d or later", path, lines[1], minNodeMajor)
 	}
-	rt.Found, rt.Path, rt.Version = true, lines[0], lines[1]
-	return rt
+	return lines[0], lines[1], nil
 }
 
 // majorVersion returns the major number of a version such as "20.11.1", or
@@ -108,16 +84,9 @@ func majorVersion(v string) int {
 	return n
 }
 
-// node returns the runtime found by Setup (or by a default Setup when the
-// host did not call it), or an error that says what to install.
+// node returns the Node.js runtime, or an error that says what to install.
 func (l *langPack) node(ctx context.Context) (sdk.Runtime, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	rt := l.findRuntime(ctx)
-	if !rt.Found {
-		return sdk.Runtime{}, errors.New(rt.Message)
-	}
-	return *rt, nil
+	return l.toolchain.Find(ctx)
 }
 
 // environ returns the environment of a process the LangPack starts: the
@@ -143,29 +112,12 @@ func environ(node string, add map[string]string) []string {
 	return sdk.MergeEnv(env, map[string]string{"PATH": dir})
 }
 
-// runnerScript extracts the embedded runner once, to a path named after
-// its content so concurrent adapters share it and a new version never
-// overwrites an old one in use.
-func (l *langPack) runnerScript() (string, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if l.runner != "" {
-		return l.runner, nil
-	}
-	p, err := sdk.ExtractFile(nodelangpack.Files, "runner/pipe.cjs", "langserver-node")
-	if err != nil {
-		return "", err
-	}
-	l.runner = p
-	return p, nil
-}
-
 func (l *langPack) runnerCommand(ctx context.Context, req *sdk.StartRunnerRequest) (pipe.Config, error) {
 	rt, err := l.node(ctx)
 	if err != nil {
 		return pipe.Config{}, err
 	}
-	script, err := l.runnerScript()
+	script, err := sdk.ExtractFile(nodelangpack.Files, "runner/pipe.cjs", "langserver-node")
 	if err != nil {
 		return pipe.Config{}, err
 	}

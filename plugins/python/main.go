@@ -2,14 +2,12 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 
 	pylangpack "github.com/langserver/langserver/langpacks/python"
 	"github.com/langserver/langserver/sdk"
@@ -24,18 +22,17 @@ var version = "dev"
 const depsDir = ".langserver/site-packages"
 
 func main() {
-	lp := &langPack{}
+	lp := &langPack{toolchain: &sdk.Toolchain{
+		Name: "python3", What: "Python 3 interpreter", LangPack: "python", Setting: "interpreter",
+		Default: "python3", Install: "apt-get install python3", Probe: probePython,
+	}}
 	lp.PipeRunners = sdk.NewPipeRunners(lp.runnerCommand)
 	sdk.Serve(lp)
 }
 
 type langPack struct {
 	*sdk.PipeRunners
-
-	mu       sync.Mutex
-	settings map[string]string
-	runtime  *sdk.Runtime
-	runner   string // path of the extracted pipe.py
+	toolchain *sdk.Toolchain
 }
 
 func (l *langPack) Info(context.Context, *sdk.InfoRequest) (*sdk.InfoResponse, error) {
@@ -55,73 +52,28 @@ func (l *langPack) Info(context.Context, *sdk.InfoRequest) (*sdk.InfoResponse, e
 }
 
 func (l *langPack) Setup(ctx context.Context, req *sdk.SetupRequest) (*sdk.SetupResponse, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	l.settings = req.Settings
-	l.runtime = nil
-	return &sdk.SetupResponse{Runtime: *l.findRuntime(ctx)}, nil
+	return l.toolchain.Setup(ctx, req)
 }
 
-// findRuntime locates the interpreter once per Setup. It asks the
-// interpreter for sys.executable, which resolves version-manager shims
-// (pyenv, asdf) so runner starts do not pay for them. l.mu must be held.
-func (l *langPack) findRuntime(ctx context.Context) *sdk.Runtime {
-	if l.runtime != nil {
-		return l.runtime
-	}
-	name := l.settings["interpreter"]
-	if name == "" {
-		name = "python3"
-	}
-	rt := &sdk.Runtime{Name: "python3"}
-	l.runtime = rt
-	path, err := exec.LookPath(name)
-	if err != nil {
-		rt.Message = fmt.Sprintf("Python 3 interpreter %q not found: install it (Debian: apt-get install python3) or set interpreter in the langpack \"python\" block", name)
-		return rt
-	}
+// probePython asks the interpreter for sys.executable, which resolves
+// version-manager shims (pyenv, asdf), and for its version.
+func probePython(ctx context.Context, path string) (string, string, error) {
 	out, err := exec.CommandContext(ctx, path, "-c", "import sys; print(sys.executable); print('%d.%d.%d' % sys.version_info[:3])").Output()
 	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
 	if err != nil || len(lines) != 2 {
-		rt.Message = fmt.Sprintf("Python 3 interpreter %s does not run: %v", path, err)
-		return rt
+		return "", "", fmt.Errorf("Python 3 interpreter %s does not run: %v", path, err)
 	}
 	if !strings.HasPrefix(lines[1], "3.") {
-		rt.Message = fmt.Sprintf("%s is Python %s; the python LangPack needs Python 3", path, lines[1])
-		return rt
+		return "", "", fmt.Errorf("%s is Python %s; the python LangPack needs Python 3", path, lines[1])
 	}
-	rt.Found, rt.Path, rt.Version = true, lines[0], lines[1]
-	return rt
+	return lines[0], lines[1], nil
 }
 
-// interpreter returns the interpreter found by Setup (or by a default
-// Setup when the host did not call it), or an error that says what to
-// install.
+// interpreter returns the Python interpreter, or an error that says what
+// to install.
 func (l *langPack) interpreter(ctx context.Context) (string, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	rt := l.findRuntime(ctx)
-	if !rt.Found {
-		return "", errors.New(rt.Message)
-	}
-	return rt.Path, nil
-}
-
-// runnerScript extracts the embedded runner once, to a path named after
-// its content so concurrent adapters share it and a new version never
-// overwrites an old one in use.
-func (l *langPack) runnerScript() (string, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if l.runner != "" {
-		return l.runner, nil
-	}
-	p, err := sdk.ExtractFile(pylangpack.Files, "runner/pipe.py", "langserver-python")
-	if err != nil {
-		return "", err
-	}
-	l.runner = p
-	return p, nil
+	rt, err := l.toolchain.Find(ctx)
+	return rt.Path, err
 }
 
 func (l *langPack) runnerCommand(ctx context.Context, req *sdk.StartRunnerRequest) (pipe.Config, error) {
@@ -129,7 +81,7 @@ func (l *langPack) runnerCommand(ctx context.Context, req *sdk.StartRunnerReques
 	if err != nil {
 		return pipe.Config{}, err
 	}
-	script, err := l.runnerScript()
+	script, err := sdk.ExtractFile(pylangpack.Files, "runner/pipe.py", "langserver-python")
 	if err != nil {
 		return pipe.Config{}, err
 	}
