@@ -57,8 +57,12 @@ type Options struct {
 type Server struct {
 	opts Options
 	mux  *http.ServeMux
-	// background tracks output=void calls still running.
-	background sync.WaitGroup
+
+	mu sync.Mutex
+	// inflight counts the calls running, output=void ones included.
+	inflight int
+	// draining is set by Drain: new calls are refused, /readyz says no.
+	draining bool
 }
 
 // New returns the API server.
@@ -75,8 +79,53 @@ func New(opts Options) *Server {
 	return s
 }
 
-// Wait waits for the output=void calls still running.
-func (s *Server) Wait() { s.background.Wait() }
+// Drain turns the server away from new work: /readyz answers 503 and new
+// calls get 503 with Retry-After. It returns once the calls in flight
+// have finished, or when ctx is done.
+func (s *Server) Drain(ctx context.Context) {
+	s.mu.Lock()
+	s.draining = true
+	s.mu.Unlock()
+	tick := time.NewTicker(10 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		s.mu.Lock()
+		n := s.inflight
+		s.mu.Unlock()
+		if n == 0 {
+			return
+		}
+		select {
+		case <-ctx.Done():
+			s.opts.Logger.Warn("shutdown grace over with calls in flight", "calls", n)
+			return
+		case <-tick.C:
+		}
+	}
+}
+
+// begin counts a call in, unless the server is draining.
+func (s *Server) begin() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.draining {
+		return false
+	}
+	s.inflight++
+	return true
+}
+
+func (s *Server) end() {
+	s.mu.Lock()
+	s.inflight--
+	s.mu.Unlock()
+}
+
+// unavailable writes a 503 that asks the caller to retry later.
+func unavailable(w http.ResponseWriter, retryAfter, message string) {
+	w.Header().Set("Retry-After", retryAfter)
+	platformError(w, http.StatusServiceUnavailable, message)
+}
 
 // ServeHTTP normalises the path (a trailing slash, a leftover algo://) so
 // that the ServeMux patterns match it, and checks the API key.
@@ -173,6 +222,11 @@ func (s *Server) algo(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	began := time.Now()
+	if !s.begin() {
+		unavailable(w, "1", "the server is shutting down")
+		return
+	}
+	defer s.end()
 	owner, name, version := r.PathValue("owner"), r.PathValue("name"), r.PathValue("version")
 	algo, ok := s.opts.Registry.Resolve(owner, name, version)
 	if !ok {
@@ -209,22 +263,38 @@ func (s *Server) algo(w http.ResponseWriter, r *http.Request) {
 	}
 	if q.output == "void" {
 		id := "req-" + uuid.NewString()
-		s.background.Go(func() { s.call(context.Background(), algo, in, q, began) })
+		s.begin()
+		go func() {
+			defer s.end()
+			s.call(context.Background(), algo, in, q, began)
+		}()
 		writeJSON(w, http.StatusOK, []byte(fmt.Sprintf(`{"async":"void","request_id":%q}`, id)))
 		return
 	}
 	// A caller that goes away does not kill the runner mid-request.
-	status, resp, env := s.call(context.WithoutCancel(r.Context()), algo, in, q, began)
-	if q.output == "raw" && resp != nil && resp.Error == nil && resp.Failure == nil {
-		writeRaw(w, resp)
-		return
+	out := s.call(context.WithoutCancel(r.Context()), algo, in, q, began)
+	switch {
+	case out.retryAfter != "":
+		unavailable(w, out.retryAfter, out.message)
+	case q.output == "raw" && out.resp != nil && out.resp.Error == nil && out.resp.Failure == nil:
+		writeRaw(w, out.resp)
+	default:
+		writeJSON(w, out.status, out.body)
 	}
-	writeJSON(w, status, env)
 }
 
-// call runs a request on the algorithm's pool and returns the status,
-// the runner's response (nil for platform errors) and the envelope.
-func (s *Server) call(ctx context.Context, algo *Algorithm, in *input.Input, q query, began time.Time) (int, *sdk.CallResponse, []byte) {
+// outcome is the answer to a call.
+type outcome struct {
+	status int
+	// resp is the runner's response; nil for timeouts and platform errors.
+	resp *sdk.CallResponse
+	body []byte
+	// retryAfter and message are set, instead of body, for a 503.
+	retryAfter, message string
+}
+
+// call runs a request on the algorithm's pool.
+func (s *Server) call(ctx context.Context, algo *Algorithm, in *input.Input, q query, began time.Time) outcome {
 	ctx, cancel := context.WithTimeout(ctx, q.timeout)
 	defer cancel()
 	resp, err := algo.Pool.Call(ctx, &sdk.CallRequest{Input: in.Line}, nil)
@@ -236,19 +306,20 @@ func (s *Server) call(ctx context.Context, algo *Algorithm, in *input.Input, q q
 	switch {
 	case timedOut:
 		message := fmt.Sprintf("algorithm did not complete within %s seconds", strconv.FormatFloat(q.timeout.Seconds(), 'f', -1, 64))
-		return http.StatusOK, nil, envelope.Failure(envelope.Error{Message: message, ErrorType: TimeoutError}, &md)
+		return outcome{status: http.StatusOK, body: envelope.Failure(envelope.Error{Message: message, ErrorType: TimeoutError}, &md)}
 	case errors.As(err, &loadErr):
-		return http.StatusServiceUnavailable, nil, envelope.Failure(envelope.Error{Message: loadErr.Error()}, nil)
+		// It retries loading with backoff: ask for a later retry.
+		return outcome{status: http.StatusServiceUnavailable, retryAfter: "5", message: loadErr.Error()}
 	case errors.Is(err, pool.ErrOverloaded), errors.Is(err, pool.ErrStopped):
-		return http.StatusServiceUnavailable, nil, envelope.Failure(envelope.Error{Message: err.Error()}, nil)
+		return outcome{status: http.StatusServiceUnavailable, retryAfter: "1", message: err.Error()}
 	case err != nil:
-		return http.StatusInternalServerError, nil, envelope.Failure(envelope.Error{Message: err.Error()}, nil)
+		return outcome{status: http.StatusInternalServerError, body: envelope.Failure(envelope.Error{Message: err.Error()}, nil)}
 	}
 	if q.stdout {
 		out := string(resp.Stdout)
 		md.Stdout = &out
 	}
-	return http.StatusOK, resp, envelope.Outcome(resp, md)
+	return outcome{status: http.StatusOK, resp: resp, body: envelope.Outcome(resp, md)}
 }
 
 // writeRaw writes the bare result of output=raw.
@@ -307,8 +378,16 @@ func (s *Server) healthz(w http.ResponseWriter, _ *http.Request) {
 	writeJSON(w, http.StatusOK, []byte(`{"status":"alive"}`))
 }
 
-// readyz is ready when every algorithm has a warm runner.
+// readyz is ready when every algorithm has a warm runner, and the server
+// is not shutting down.
 func (s *Server) readyz(w http.ResponseWriter, _ *http.Request) {
+	s.mu.Lock()
+	draining := s.draining
+	s.mu.Unlock()
+	if draining {
+		writeJSON(w, http.StatusServiceUnavailable, []byte(`{"status":"shutting down"}`))
+		return
+	}
 	var waiting []string
 	for _, a := range s.opts.Registry.All() {
 		if st := a.Pool.Status(); st.State != pool.StateReady {

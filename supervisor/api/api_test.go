@@ -703,8 +703,8 @@ func TestVoidOutput(t *testing.T) {
 		}
 		ids[got.RequestID] = true
 	}
-	// The calls still run, in the background.
-	srv.Wait()
+	// The calls still run, in the background; Drain waits for them.
+	srv.Drain(context.Background())
 	want := []string{`{"content_type":"json","data":"first"}`, `{"content_type":"json","data":"second"}`}
 	// The two calls may run in either order.
 	got := slices.Sorted(slices.Values(pack.calls()))

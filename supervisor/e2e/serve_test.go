@@ -328,7 +328,7 @@ algorithm "demo/badload" {
 		t.Errorf("readyz: %d %s", r.Status, r.Raw)
 	}
 	r := post(t, s.URL+"/v1/algo/demo/badload", "text/plain", "x")
-	if msg, _ := field(r.Body, "error", "message").(string); r.Status != 503 || !strings.Contains(msg, "algorithm failed to load") || !strings.Contains(msg, "cannot load model") {
+	if msg, _ := field(r.Body, "error", "message").(string); r.Status != 503 || r.Header.Get("Retry-After") != "5" || !strings.Contains(msg, "algorithm failed to load") || !strings.Contains(msg, "cannot load model") {
 		t.Errorf("call to the failed algorithm: %d %s", r.Status, r.Raw)
 	}
 	if r := post(t, s.URL+"/v1/algo/demo/echo", "text/plain", "fine"); r.Body["result"] != "fine" {
@@ -664,8 +664,8 @@ algorithm "demo/crash" {
 		}
 		r := post(t, url, "text/plain", "x")
 		if r.Status == http.StatusServiceUnavailable {
-			if field(r.Body, "error", "message") != "too many requests queued for this algorithm" {
-				t.Errorf("503 body: %s", r.Raw)
+			if field(r.Body, "error", "message") != "too many requests queued for this algorithm" || r.Header.Get("Retry-After") != "1" {
+				t.Errorf("503: %v %s", r.Header, r.Raw)
 			}
 			break
 		}
@@ -676,4 +676,47 @@ algorithm "demo/crash" {
 	if r := <-busy; r.Body["result"] != "alive" {
 		t.Errorf("the long call: %s", r.Raw)
 	}
+}
+
+func TestServeGracefulShutdown(t *testing.T) {
+	s := serveServer(t, `
+server {
+  shutdown_grace = "20s"
+}
+algorithm "demo/crash" {
+  path = "{{examples}}/python/crash"
+}
+`)
+	waitReady(t, s)
+	s.recordChildren()
+	long := make(chan *reply, 1)
+	go func() { long <- post(t, s.URL+"/v1/algo/demo/crash", "text/plain", "sleep:3") }()
+	// Give the long call time to reach its runner.
+	time.Sleep(500 * time.Millisecond)
+	if err := s.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	// Not ready, and new calls refused, while the long call finishes.
+	deadline := time.Now().Add(2 * time.Second)
+	for {
+		r := do(t, http.MethodGet, s.URL+"/readyz", nil, nil)
+		if r.Status == http.StatusServiceUnavailable && r.Body["status"] == "shutting down" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("readyz during shutdown: %d %s", r.Status, r.Raw)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	r := post(t, s.URL+"/v1/algo/demo/crash", "text/plain", "x")
+	if r.Status != http.StatusServiceUnavailable || r.Header.Get("Retry-After") != "1" || field(r.Body, "error", "message") != "the server is shutting down" {
+		t.Errorf("a new call during shutdown: %d %v %s", r.Status, r.Header, r.Raw)
+	}
+	if r := <-long; r.Body["result"] != "alive" {
+		t.Errorf("the call in flight: %s", r.Raw)
+	}
+	if code := s.waitExit(20 * time.Second); code != 0 {
+		t.Errorf("exit status %d", code)
+	}
+	s.assertNoLeftovers()
 }

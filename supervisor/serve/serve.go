@@ -210,10 +210,13 @@ func Run(ctx context.Context, plan *Plan, listener net.Listener, logger hclog.Lo
 			}
 			return nil
 		}, func(error) {
+			// Not ready and refusing new calls first; calls in flight get
+			// the grace period to finish.
 			shutdownCtx, cancel := context.WithTimeout(context.Background(), cfg.Server.ShutdownGrace)
 			defer cancel()
+			logger.Info("draining", "grace", cfg.Server.ShutdownGrace)
+			apiServer.Drain(shutdownCtx)
 			_ = srv.Shutdown(shutdownCtx)
-			apiServer.Wait()
 		})
 	}
 	// Signals: SIGINT and SIGTERM stop the server.
