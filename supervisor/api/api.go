@@ -263,7 +263,11 @@ func (s *Server) algo(w http.ResponseWriter, r *http.Request) {
 	}
 	if q.output == "void" {
 		id := "req-" + uuid.NewString()
-		s.begin()
+		// The call outlives this handler: count it in on its own, even if
+		// the server started draining since the handler began.
+		s.mu.Lock()
+		s.inflight++
+		s.mu.Unlock()
 		go func() {
 			defer s.end()
 			s.call(context.Background(), algo, in, q, began)
