@@ -720,3 +720,19 @@ algorithm "demo/crash" {
 	}
 	s.assertNoLeftovers()
 }
+
+// TestServeKilledLeavesNothingBehind kills langserver itself with SIGKILL:
+// its adapters and their runners die with it (parent-death signals).
+func TestServeKilledLeavesNothingBehind(t *testing.T) {
+	s := serveServer(t, versionsConfig)
+	waitReady(t, s)
+	s.recordChildren()
+	if len(s.children) < 4 {
+		t.Fatalf("expected adapters and runners below the server, saw %d processes", len(s.children))
+	}
+	if err := s.cmd.Process.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	s.waitExit(10 * time.Second)
+	s.assertNoLeftovers()
+}
