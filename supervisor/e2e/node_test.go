@@ -201,43 +201,6 @@ module.exports.apply = (input) => {
 	}
 }
 
-func TestNodeSameRunnerServesConsecutiveRequests(t *testing.T) {
-	s := runServer(t, nil, example("node", "crash"))
-	first := post(t, s.URL, "text/plain", "pid").Body["result"]
-	if _, ok := first.(float64); !ok {
-		t.Fatalf("pid = %v", first)
-	}
-	for range 5 {
-		if pid := post(t, s.URL, "text/plain", "pid").Body["result"]; pid != first {
-			t.Fatalf("runner changed from %v to %v", first, pid)
-		}
-	}
-}
-
-func TestNodeCrashMidRequest(t *testing.T) {
-	s := runServer(t, nil, example("node", "crash"))
-	tests := []struct {
-		input, message string
-	}{
-		{"exit:3", "exited with code 3"},
-		{"kill", "exited with code -99"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.input, func(t *testing.T) {
-			before := post(t, s.URL, "text/plain", "pid").Body["result"]
-			r := post(t, s.URL, "text/plain", tt.input)
-			want := map[string]any{"message": tt.message, "error_type": "SystemExit"}
-			if diff := cmp.Diff(want, r.Body["error"]); diff != "" || r.Status != 200 {
-				t.Errorf("status %d, error (-want +got):\n%s", r.Status, diff)
-			}
-			after := post(t, s.URL, "text/plain", "pid")
-			if after.Body["result"] == before || after.Body["result"] == nil {
-				t.Errorf("a new runner should serve after the crash: before %v, after %s", before, after.Raw)
-			}
-		})
-	}
-}
-
 func TestNodeLoadFailures(t *testing.T) {
 	tests := []struct {
 		name, source, wantOutput string

@@ -161,35 +161,50 @@ func TestRunStdoutAndStderr(t *testing.T) {
 	}
 }
 
+// runnerLanguages are the LangPacks whose crash example the runner
+// lifecycle tests use.
+var runnerLanguages = []string{"python", "node"}
+
 func TestRunSameRunnerServesConsecutiveRequests(t *testing.T) {
-	s := runServer(t, nil, example("python", "crash"))
-	first := post(t, s.URL, "text/plain", "pid").Body["result"]
-	for range 5 {
-		if pid := post(t, s.URL, "text/plain", "pid").Body["result"]; pid != first {
-			t.Fatalf("runner changed from %v to %v", first, pid)
-		}
+	for _, lang := range runnerLanguages {
+		t.Run(lang, func(t *testing.T) {
+			s := runServer(t, nil, example(lang, "crash"))
+			first := post(t, s.URL, "text/plain", "pid").Body["result"]
+			if _, ok := first.(float64); !ok {
+				t.Fatalf("pid = %v", first)
+			}
+			for range 5 {
+				if pid := post(t, s.URL, "text/plain", "pid").Body["result"]; pid != first {
+					t.Fatalf("runner changed from %v to %v", first, pid)
+				}
+			}
+		})
 	}
 }
 
 func TestRunCrashMidRequest(t *testing.T) {
-	s := runServer(t, nil, example("python", "crash"))
-	tests := []struct {
-		input, message string
-	}{
-		{"exit:3", "exited with code 3"},
-		{"kill", "exited with code -99"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.input, func(t *testing.T) {
-			before := post(t, s.URL, "text/plain", "pid").Body["result"]
-			r := post(t, s.URL, "text/plain", tt.input)
-			want := map[string]any{"message": tt.message, "error_type": "SystemExit"}
-			if diff := cmp.Diff(want, r.Body["error"]); diff != "" || r.Status != 200 {
-				t.Errorf("status %d, error (-want +got):\n%s", r.Status, diff)
+	for _, lang := range runnerLanguages {
+		t.Run(lang, func(t *testing.T) {
+			s := runServer(t, nil, example(lang, "crash"))
+			tests := []struct {
+				input, message string
+			}{
+				{"exit:3", "exited with code 3"},
+				{"kill", "exited with code -99"},
 			}
-			after := post(t, s.URL, "text/plain", "pid")
-			if after.Body["result"] == before || after.Body["result"] == nil {
-				t.Errorf("a new runner should serve after the crash: before %v, after %s", before, after.Raw)
+			for _, tt := range tests {
+				t.Run(tt.input, func(t *testing.T) {
+					before := post(t, s.URL, "text/plain", "pid").Body["result"]
+					r := post(t, s.URL, "text/plain", tt.input)
+					want := map[string]any{"message": tt.message, "error_type": "SystemExit"}
+					if diff := cmp.Diff(want, r.Body["error"]); diff != "" || r.Status != 200 {
+						t.Errorf("status %d, error (-want +got):\n%s", r.Status, diff)
+					}
+					after := post(t, s.URL, "text/plain", "pid")
+					if after.Body["result"] == before || after.Body["result"] == nil {
+						t.Errorf("a new runner should serve after the crash: before %v, after %s", before, after.Raw)
+					}
+				})
 			}
 		})
 	}
