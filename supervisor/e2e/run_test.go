@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"archive/zip"
 	"bytes"
 	"encoding/base64"
 	"fmt"
@@ -475,5 +476,44 @@ func TestRunFloodedOutputIsBounded(t *testing.T) {
 	}
 	if r := post(t, s.URL, "application/json", `{"out": "calm"}`); field(r.Body, "metadata", "stdout") != "calm\n" {
 		t.Errorf("after the flood: %s", r.Raw)
+	}
+}
+
+// TestRunAlgorithmZip serves an algorithm.zip, as the original's
+// init-langserver unpacked /tmp/algorithm.zip.
+func TestRunAlgorithmZip(t *testing.T) {
+	archive := filepath.Join(t.TempDir(), "algorithm.zip")
+	f, err := os.Create(archive)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := zip.NewWriter(f)
+	src := example("python", "hello")
+	err = filepath.WalkDir(src, func(path string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		rel, _ := filepath.Rel(src, path)
+		content, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		fw, err := w.Create(filepath.ToSlash(rel))
+		if err != nil {
+			return err
+		}
+		_, err = fw.Write(content)
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	s := runServer(t, nil, archive)
+	if r := post(t, s.URL, "text/plain", "zip"); r.Body["result"] != "Hello zip" {
+		t.Errorf("served from the zip: %s", r.Raw)
 	}
 }
