@@ -119,13 +119,13 @@ func (s *Supervised) StartRunner(ctx context.Context, req *sdk.StartRunnerReques
 	return s.Current().StartRunner(ctx, req)
 }
 
-// Call implements sdk.LangPack. A call that fails because the adapter died
-// says which LangPack it was.
+// Call implements sdk.LangPack. An error that is not the context's says
+// which LangPack's adapter failed.
 func (s *Supervised) Call(ctx context.Context, req *sdk.CallRequest, out sdk.OutputFunc) (*sdk.CallResponse, error) {
 	a := s.Current()
 	resp, err := a.Call(ctx, req, out)
-	if err != nil && ctx.Err() == nil && a.Exited() {
-		return nil, fmt.Errorf("the %s LangPack adapter died during the request: %w", a.Name, err)
+	if err != nil && ctx.Err() == nil {
+		return nil, fmt.Errorf("the %s LangPack adapter failed the request: %w", a.Name, err)
 	}
 	return resp, err
 }

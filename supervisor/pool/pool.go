@@ -264,7 +264,7 @@ func (p *Pool) Call(ctx context.Context, req *sdk.CallRequest, out sdk.OutputFun
 			if ctx.Err() != nil {
 				return nil, ctx.Err()
 			}
-			resp = &sdk.CallResponse{Failure: &sdk.RunnerFailure{Kind: sdk.FailureStopped, Message: fmt.Sprintf("the LangPack adapter failed during the request: %v", err)}}
+			resp = &sdk.CallResponse{Failure: &sdk.RunnerFailure{Kind: sdk.FailureStopped, Message: err.Error()}}
 		}
 		return resp, nil
 	}

@@ -419,7 +419,7 @@ func TestFailedCallReplacesRunner(t *testing.T) {
 			name:  "adapter error becomes a failure",
 			reply: callReply{err: adapterErr},
 			wantResp: &sdk.CallResponse{Failure: &sdk.RunnerFailure{
-				Kind: sdk.FailureStopped, Message: "the LangPack adapter failed during the request: connection reset",
+				Kind: sdk.FailureStopped, Message: "connection reset",
 			}},
 		},
 		{
