@@ -357,6 +357,7 @@ type algorithmInfo struct {
 	LangPack      string `json:"langpack"`
 	State         string `json:"state"`
 	Runners       int    `json:"runners"`
+	Busy          int    `json:"busy"`
 	LastLoadError string `json:"last_load_error,omitempty"`
 }
 
@@ -367,7 +368,7 @@ func (s *Server) algorithms(w http.ResponseWriter, _ *http.Request) {
 		st := a.Pool.Status()
 		out = append(out, algorithmInfo{
 			Algorithm: a.Owner + "/" + a.Name, Version: a.Version.String(), BuildHash: a.BuildHash,
-			LangPack: a.LangPack, State: st.State, Runners: st.Ready, LastLoadError: st.LastLoadError,
+			LangPack: a.LangPack, State: st.State, Runners: st.Ready, Busy: st.Busy, LastLoadError: st.LastLoadError,
 		})
 	}
 	body, err := json.Marshal(map[string]any{"algorithms": out})

@@ -678,6 +678,22 @@ algorithm "demo/crash" {
 	}
 }
 
+// waitBusy waits until a runner of algorithm is serving a call.
+func waitBusy(t *testing.T, s *server, algorithm string) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for time.Now().Before(deadline) {
+		list := do(t, http.MethodGet, s.URL+"/v1/algorithms", nil, nil)
+		for _, a := range list.Body["algorithms"].([]any) {
+			if e := a.(map[string]any); e["algorithm"] == algorithm && e["busy"].(float64) > 0 {
+				return
+			}
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	t.Fatalf("no runner of %s became busy within 20s", algorithm)
+}
+
 func TestServeGracefulShutdown(t *testing.T) {
 	s := serveServer(t, `
 server {
@@ -691,8 +707,7 @@ algorithm "demo/crash" {
 	s.recordChildren()
 	long := make(chan *reply, 1)
 	go func() { long <- post(t, s.URL+"/v1/algo/demo/crash", "text/plain", "sleep:3") }()
-	// Give the long call time to reach its runner.
-	time.Sleep(500 * time.Millisecond)
+	waitBusy(t, s, "demo/crash")
 	if err := s.cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}

@@ -61,6 +61,8 @@ type Status struct {
 	State string
 	// Ready is the number of runners up.
 	Ready int
+	// Busy is the number of runners serving a call.
+	Busy int
 	// LastLoadError is the latest load failure, if any.
 	LastLoadError string
 }
@@ -326,6 +328,11 @@ func (p *Pool) Status() Status {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	s := Status{Ready: len(p.runners)}
+	for _, busy := range p.runners {
+		if busy {
+			s.Busy++
+		}
+	}
 	switch {
 	case p.stopped:
 		s.State = StateStopped

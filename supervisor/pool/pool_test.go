@@ -690,7 +690,7 @@ func TestPartialLoadFailure(t *testing.T) {
 	recv(t, retrying, "the retried StartRunner")
 	// One runner is up: the pool is ready and the caller keeps waiting
 	// for it rather than failing with the load error.
-	if diff := cmp.Diff(Status{State: StateReady, Ready: 1, LastLoadError: "flaky"}, p.Status()); diff != "" {
+	if diff := cmp.Diff(Status{State: StateReady, Ready: 1, Busy: 1, LastLoadError: "flaky"}, p.Status()); diff != "" {
 		t.Errorf("Status mismatch (-want +got):\n%s", diff)
 	}
 	select {
