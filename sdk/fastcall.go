@@ -17,11 +17,15 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/langserver/langserver/sdk/internal/langpackpb"
+	"github.com/langserver/langserver/sdk/pipe"
 )
 
 // CapFastCall: the adapter also serves Call on the unix socket named in
 // InfoResponse.FastCallSocket. Serve provides it to every Go adapter.
 const CapFastCall = "fast-call"
+
+// adapterDirPrefix starts the name of an adapter's private folder.
+const adapterDirPrefix = "langserver-adapter-"
 
 // maxFrame bounds one fast-call frame, and so one request or result.
 const maxFrame = 256 << 20
@@ -66,21 +70,23 @@ type fastServer struct {
 	impl     LangPack
 	logger   hclog.Logger
 	dir      string
+	dirLock  *os.File
 	listener net.Listener
 }
 
 // listenFast opens the fast-call socket in a private folder.
 func listenFast(impl LangPack, logger hclog.Logger) (*fastServer, error) {
-	dir, err := os.MkdirTemp("", "langserver-adapter-")
+	dir, lock, err := pipe.MakeOwnedTempDir(adapterDirPrefix)
 	if err != nil {
 		return nil, err
 	}
 	l, err := net.Listen("unix", filepath.Join(dir, "call.sock"))
 	if err != nil {
 		os.RemoveAll(dir)
+		lock.Close()
 		return nil, err
 	}
-	s := &fastServer{impl: impl, logger: logger, dir: dir, listener: l}
+	s := &fastServer{impl: impl, logger: logger, dir: dir, dirLock: lock, listener: l}
 	go s.serve()
 	return s, nil
 }
@@ -90,6 +96,7 @@ func (s *fastServer) path() string { return s.listener.Addr().String() }
 func (s *fastServer) close() {
 	s.listener.Close()
 	os.RemoveAll(s.dir)
+	s.dirLock.Close()
 }
 
 func (s *fastServer) serve() {

@@ -14,6 +14,7 @@ import (
 	"google.golang.org/grpc/status"
 
 	"github.com/langserver/langserver/sdk/internal/langpackpb"
+	"github.com/langserver/langserver/sdk/pipe"
 )
 
 // ServeOption configures Serve.
@@ -37,6 +38,10 @@ func Serve(impl LangPack, opts ...ServeOption) {
 	cfg := serveConfig{logger: hclog.New(&hclog.LoggerOptions{Output: os.Stderr, JSONFormat: true, Level: hclog.Info})}
 	for _, o := range opts {
 		o(&cfg)
+	}
+	// Folders left by adapters and runners that were killed outright.
+	if n := pipe.SweepTempDirs(pipe.RunnerDirPrefix) + pipe.SweepTempDirs(adapterDirPrefix); n > 0 {
+		cfg.logger.Info("removed folders of dead adapters and runners", "count", n)
 	}
 	fast, err := listenFast(impl, cfg.logger)
 	if err != nil {

@@ -2,7 +2,9 @@ package pipe
 
 import (
 	"os"
+	"path/filepath"
 	"strings"
+	"syscall"
 	"time"
 )
 
@@ -101,4 +103,59 @@ func (c Config) environ(fifo string) []string {
 		}
 	}
 	return append(env, "ALGOOUT="+fifo)
+}
+
+// RunnerDirPrefix starts the name of every runner's private folder.
+const RunnerDirPrefix = "langserver-pipe-"
+
+// ownerLock is the file in an owned folder whose lock says its owner lives.
+const ownerLock = ".owner"
+
+// MakeOwnedTempDir creates a private folder named prefix... in the
+// temporary folder and locks a file in it; the folder is the caller's for
+// as long as it keeps lock open. SweepTempDirs removes such folders once
+// their lock is free, which works whatever killed the owner and across
+// PID namespaces. Close lock after removing the folder.
+func MakeOwnedTempDir(prefix string) (dir string, lock *os.File, err error) {
+	// Made under another name and renamed once locked, so that a sweep
+	// never sees it unlocked.
+	staging, err := os.MkdirTemp("", ".staging-"+prefix)
+	if err != nil {
+		return "", nil, err
+	}
+	lock, err = os.OpenFile(filepath.Join(staging, ownerLock), os.O_CREATE|os.O_RDWR, 0o600)
+	if err == nil {
+		err = syscall.Flock(int(lock.Fd()), syscall.LOCK_EX|syscall.LOCK_NB)
+	}
+	if err == nil {
+		dir = filepath.Join(filepath.Dir(staging), prefix+strings.TrimPrefix(filepath.Base(staging), ".staging-"+prefix))
+		err = os.Rename(staging, dir)
+	}
+	if err != nil {
+		if lock != nil {
+			lock.Close()
+		}
+		os.RemoveAll(staging)
+		return "", nil, err
+	}
+	return dir, lock, nil
+}
+
+// SweepTempDirs removes the folders made by MakeOwnedTempDir with prefix
+// whose owner is gone: a process killed with SIGKILL cannot remove its
+// own. It returns how many it removed.
+func SweepTempDirs(prefix string) int {
+	matches, _ := filepath.Glob(filepath.Join(os.TempDir(), prefix+"*"))
+	removed := 0
+	for _, dir := range matches {
+		lock, err := os.Open(filepath.Join(dir, ownerLock))
+		if err != nil {
+			continue
+		}
+		if syscall.Flock(int(lock.Fd()), syscall.LOCK_EX|syscall.LOCK_NB) == nil && os.RemoveAll(dir) == nil {
+			removed++
+		}
+		lock.Close()
+	}
+	return removed
 }

@@ -31,11 +31,13 @@ const killWait = 10 * time.Second
 // pipes before it completes a request: whatever the runner printed before
 // its response is then part of that response.
 type Runner struct {
-	cfg  Config
-	cmd  *exec.Cmd
-	pid  int
-	dir  string   // private directory of the FIFO; "" in legacy mode
-	lock *os.File // flock on LegacyLockPath in legacy mode
+	cfg Config
+	cmd *exec.Cmd
+	pid int
+	dir string // private directory of the FIFO; "" in legacy mode
+	// dirLock is held while the runner owns dir (see MakeOwnedTempDir).
+	dirLock *os.File
+	lock    *os.File // flock on LegacyLockPath in legacy mode
 
 	stdin     *os.File
 	stdinOnce sync.Once
@@ -147,7 +149,7 @@ func (r *Runner) start(ctx context.Context) (err error) {
 			return err
 		}
 	} else {
-		if r.dir, err = os.MkdirTemp("", "langserver-pipe-"); err != nil {
+		if r.dir, r.dirLock, err = MakeOwnedTempDir(RunnerDirPrefix); err != nil {
 			return fmt.Errorf("pipe: %w", err)
 		}
 		fifo = filepath.Join(r.dir, "algoout")
@@ -324,6 +326,7 @@ func (r *Runner) closeStdin() { r.stdinOnce.Do(func() { r.stdin.Close() }) }
 func (r *Runner) release() {
 	if r.dir != "" {
 		os.RemoveAll(r.dir)
+		r.dirLock.Close()
 	}
 	if r.lock != nil {
 		r.lock.Close()

@@ -519,7 +519,8 @@ func TestReadmeConfigExample(t *testing.T) {
 }
 
 func TestServeAdapterKilled(t *testing.T) {
-	s := serveServer(t, versionsConfig)
+	tmp := t.TempDir()
+	s := serveServer(t, versionsConfig, "TMPDIR="+tmp)
 	waitReady(t, s)
 	var adapterPID int
 	for _, pid := range descendants(s.cmd.Process.Pid) {
@@ -552,6 +553,14 @@ func TestServeAdapterKilled(t *testing.T) {
 		}
 	}
 	waitReady(t, s)
+	// The relaunched adapter removed the folders the killed one left.
+	stale, _ := filepath.Glob(filepath.Join(tmp, "langserver-adapter-*"))
+	if len(stale) != 1 {
+		t.Errorf("adapter folders after the relaunch: %v, want only the live adapter's", stale)
+	}
+	if runners, _ := filepath.Glob(filepath.Join(tmp, "langserver-pipe-*")); len(runners) != 6 {
+		t.Errorf("runner folders after the relaunch: %d, want one per algorithm (6)", len(runners))
+	}
 }
 
 // TestServeManyLanguagesConcurrently serves Python and Node algorithms,
