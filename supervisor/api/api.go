@@ -270,13 +270,13 @@ func (s *Server) algo(w http.ResponseWriter, r *http.Request) {
 		s.mu.Unlock()
 		go func() {
 			defer s.end()
-			s.call(context.Background(), algo, in, q, began)
+			s.call(context.WithoutCancel(r.Context()), algo, in, q, began)
 		}()
 		writeJSON(w, http.StatusOK, []byte(fmt.Sprintf(`{"async":"void","request_id":%q}`, id)))
 		return
 	}
 	// A caller that goes away does not kill the runner mid-request.
-	out := s.call(context.WithoutCancel(r.Context()), algo, in, q, began)
+	out := s.call(r.Context(), algo, in, q, began)
 	switch {
 	case out.retryAfter != "":
 		unavailable(w, out.retryAfter, out.message)
@@ -297,11 +297,17 @@ type outcome struct {
 	retryAfter, message string
 }
 
-// call runs a request on the algorithm's pool.
-func (s *Server) call(ctx context.Context, algo *Algorithm, in *input.Input, q query, began time.Time) outcome {
-	ctx, cancel := context.WithTimeout(ctx, q.timeout)
+// call runs a request on the algorithm's pool. The caller's ctx bounds the
+// wait in the queue (a caller that goes away leaves it); a call that has
+// started runs to its end, or its timeout, and its result is dropped.
+// Time queued counts against the timeout.
+func (s *Server) call(callerCtx context.Context, algo *Algorithm, in *input.Input, q query, began time.Time) outcome {
+	deadline := began.Add(q.timeout)
+	waitCtx, cancelWait := context.WithDeadline(callerCtx, deadline)
+	defer cancelWait()
+	ctx, cancel := context.WithDeadline(context.WithoutCancel(callerCtx), deadline)
 	defer cancel()
-	resp, err := algo.Pool.Call(ctx, &sdk.CallRequest{Input: in.Line}, nil)
+	resp, err := algo.Pool.CallQueued(waitCtx, ctx, &sdk.CallRequest{Input: in.Line}, nil)
 	md := envelope.Metadata{Duration: time.Since(began).Seconds()}
 	var loadErr *pool.LoadError
 	// The deadline may surface as the context's error or, when the adapter

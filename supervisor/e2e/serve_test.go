@@ -760,3 +760,33 @@ func TestServeKilledLeavesNothingBehind(t *testing.T) {
 	s.waitExit(10 * time.Second)
 	s.assertNoLeftovers()
 }
+
+// TestServeDisconnectedCallerLeavesTheQueue: a caller that gives up while
+// its request waits for a runner takes the request with it.
+func TestServeDisconnectedCallerLeavesTheQueue(t *testing.T) {
+	s := serveServer(t, `
+algorithm "demo/crash" {
+  path = "{{examples}}/python/crash"
+}
+`)
+	waitReady(t, s)
+	url := s.URL + "/v1/algo/demo/crash"
+	pid := post(t, url, "text/plain", "pid").Body["result"]
+	busy := make(chan *reply, 1)
+	go func() { busy <- post(t, url, "text/plain", "sleep:2") }()
+	waitBusy(t, s, "demo/crash")
+	// Queued behind the busy runner, this request would kill it; its
+	// caller gives up first.
+	impatient := &http.Client{Timeout: 300 * time.Millisecond}
+	if resp, err := impatient.Post(url, "text/plain", strings.NewReader("exit:9")); err == nil {
+		resp.Body.Close()
+		t.Fatalf("the impatient call was answered: %s", resp.Status)
+	}
+	if r := <-busy; r.Body["result"] != "alive" {
+		t.Errorf("the busy call: %s", r.Raw)
+	}
+	// The abandoned request never ran: the same runner serves on.
+	if got := post(t, url, "text/plain", "pid").Body["result"]; got != pid {
+		t.Errorf("runner pid %v after the abandoned request, want %v (it ran)", got, pid)
+	}
+}

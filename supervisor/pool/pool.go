@@ -253,7 +253,14 @@ func (p *Pool) closedWaitErr() error {
 // response; the failed runner is replaced. The error is ctx's, a
 // *LoadError, ErrOverloaded or ErrStopped.
 func (p *Pool) Call(ctx context.Context, req *sdk.CallRequest, out sdk.OutputFunc) (*sdk.CallResponse, error) {
-	id, err := p.acquire(ctx)
+	return p.CallQueued(ctx, ctx, req, out)
+}
+
+// CallQueued is Call where waitCtx bounds only the wait for an idle
+// runner: a caller that goes away while queued leaves the queue, while a
+// call that has started runs under ctx to its end.
+func (p *Pool) CallQueued(waitCtx, ctx context.Context, req *sdk.CallRequest, out sdk.OutputFunc) (*sdk.CallResponse, error) {
+	id, err := p.acquire(waitCtx)
 	if err != nil {
 		return nil, err
 	}
