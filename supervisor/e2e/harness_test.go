@@ -255,6 +255,20 @@ func cmdline(pid int) string {
 	return strings.ReplaceAll(string(b), "\x00", " ")
 }
 
+// killAdapter kills the server's adapter of a LangPack with SIGKILL.
+func killAdapter(t *testing.T, s *server, langpack string) {
+	t.Helper()
+	for _, pid := range descendants(s.cmd.Process.Pid) {
+		if strings.Contains(cmdline(pid), "langpack-"+langpack) {
+			if err := syscall.Kill(pid, syscall.SIGKILL); err != nil {
+				t.Fatal(err)
+			}
+			return
+		}
+	}
+	t.Fatalf("no langpack-%s process under the server", langpack)
+}
+
 // reply is an HTTP answer with its JSON body decoded.
 type reply struct {
 	Status int

@@ -136,32 +136,6 @@ module.exports.apply = (input) => results[input]();
 	}
 }
 
-func TestNodeStdoutAndStderr(t *testing.T) {
-	s := runServer(t, nil, example("node", "chatty"))
-	r := post(t, s.URL, "application/json", `{"out": "to stdout", "err": "to stderr"}`)
-	stdout, _ := field(r.Body, "metadata", "stdout").(string)
-	stderr, _ := field(r.Body, "metadata", "stderr").(string)
-	// The first request also gets what the algorithm printed while loading.
-	// Lines written to the two streams at the same instant may arrive in
-	// either order.
-	if stdout != "loading chatty\nto stdout\nto stderr\n" && stdout != "loading chatty\nto stderr\nto stdout\n" {
-		t.Errorf("first stdout = %q", stdout)
-	}
-	if stderr != "to stderr\n" {
-		t.Errorf("first stderr = %q", stderr)
-	}
-	r = post(t, s.URL, "application/json", `{"out": "second"}`)
-	if got := field(r.Body, "metadata", "stdout"); got != "second\n" {
-		t.Errorf("second stdout = %q", got)
-	}
-	if got := field(r.Body, "metadata", "stderr"); got != "" {
-		t.Errorf("second stderr = %q", got)
-	}
-}
-
-// TestNodeOutputPrecedesResponse checks that everything the algorithm
-// printed has reached the server before its response: Node.js writes to
-// pipes asynchronously unless the runner makes them blocking or waits.
 func TestNodeOutputPrecedesResponse(t *testing.T) {
 	s := runServer(t, nil, example("node", "chatty"), "--max-output", "16MiB")
 	post(t, s.URL, "application/json", `{}`) // takes the load-time output

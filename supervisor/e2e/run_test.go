@@ -140,25 +140,29 @@ func TestRunAlgorithmErrors(t *testing.T) {
 }
 
 func TestRunStdoutAndStderr(t *testing.T) {
-	s := runServer(t, nil, example("python", "chatty"))
-	r := post(t, s.URL, "application/json", `{"out": "to stdout", "err": "to stderr"}`)
-	stdout, _ := field(r.Body, "metadata", "stdout").(string)
-	stderr, _ := field(r.Body, "metadata", "stderr").(string)
-	// The first request also gets what the algorithm printed while loading.
-	// Lines written to the two streams at the same instant may arrive in
-	// either order.
-	if stdout != "loading chatty\nto stdout\nto stderr\n" && stdout != "loading chatty\nto stderr\nto stdout\n" {
-		t.Errorf("first stdout = %q", stdout)
-	}
-	if stderr != "to stderr\n" {
-		t.Errorf("first stderr = %q", stderr)
-	}
-	r = post(t, s.URL, "application/json", `{"out": "second"}`)
-	if got := field(r.Body, "metadata", "stdout"); got != "second\n" {
-		t.Errorf("second stdout = %q", got)
-	}
-	if got := field(r.Body, "metadata", "stderr"); got != "" {
-		t.Errorf("second stderr = %q", got)
+	for _, lang := range runnerLanguages {
+		t.Run(lang, func(t *testing.T) {
+			s := runServer(t, nil, example(lang, "chatty"))
+			r := post(t, s.URL, "application/json", `{"out": "to stdout", "err": "to stderr"}`)
+			stdout, _ := field(r.Body, "metadata", "stdout").(string)
+			stderr, _ := field(r.Body, "metadata", "stderr").(string)
+			// The first request also gets what the algorithm printed while
+			// loading. Lines written to the two streams at the same instant
+			// may arrive in either order.
+			if stdout != "loading chatty\nto stdout\nto stderr\n" && stdout != "loading chatty\nto stderr\nto stdout\n" {
+				t.Errorf("first stdout = %q", stdout)
+			}
+			if stderr != "to stderr\n" {
+				t.Errorf("first stderr = %q", stderr)
+			}
+			r = post(t, s.URL, "application/json", `{"out": "second"}`)
+			if got := field(r.Body, "metadata", "stdout"); got != "second\n" {
+				t.Errorf("second stdout = %q", got)
+			}
+			if got := field(r.Body, "metadata", "stderr"); got != "" {
+				t.Errorf("second stderr = %q", got)
+			}
+		})
 	}
 }
 
@@ -360,18 +364,7 @@ func TestRunAdapterKilled(t *testing.T) {
 	s := runServer(t, nil, example("python", "crash"))
 	post(t, s.URL, "text/plain", "warm")
 	runnerPID := int(post(t, s.URL, "text/plain", "pid").Body["result"].(float64))
-	var adapterPID int
-	for _, pid := range descendants(s.cmd.Process.Pid) {
-		if strings.Contains(cmdline(pid), "langpack-python") {
-			adapterPID = pid
-		}
-	}
-	if adapterPID == 0 {
-		t.Fatal("no langpack-python process under the server")
-	}
-	if err := syscall.Kill(adapterPID, syscall.SIGKILL); err != nil {
-		t.Fatal(err)
-	}
+	killAdapter(t, s, "python")
 	// The runner dies with its adapter (parent-death signal).
 	deadline := time.Now().Add(5 * time.Second)
 	for alive(runnerPID) && time.Now().Before(deadline) {

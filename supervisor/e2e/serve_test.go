@@ -522,18 +522,7 @@ func TestServeAdapterKilled(t *testing.T) {
 	tmp := t.TempDir()
 	s := serveServer(t, versionsConfig, "TMPDIR="+tmp)
 	waitReady(t, s)
-	var adapterPID int
-	for _, pid := range descendants(s.cmd.Process.Pid) {
-		if strings.Contains(cmdline(pid), "langpack-python") {
-			adapterPID = pid
-		}
-	}
-	if adapterPID == 0 {
-		t.Fatal("no langpack-python process under the server")
-	}
-	if err := syscall.Kill(adapterPID, syscall.SIGKILL); err != nil {
-		t.Fatal(err)
-	}
+	killAdapter(t, s, "python")
 	// Calls get clear errors while the adapter is down, then succeed
 	// again on every algorithm once it is back and the pools refilled.
 	deadline := time.Now().Add(30 * time.Second)
