@@ -11,16 +11,27 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// legacyLockPoll is how often Start retries the legacy lock; flock(2) cannot
+// lockPoll is how often LockFile retries a lock; flock(2) cannot
 // wait for a lock and a context at once.
-const legacyLockPoll = 20 * time.Millisecond
+const lockPoll = 20 * time.Millisecond
 
 // lockLegacy takes the exclusive flock on LegacyLockPath, waiting for it
 // until ctx ends. The lock lasts until the returned file is closed.
 func lockLegacy(ctx context.Context) (*os.File, error) {
-	f, err := os.OpenFile(LegacyLockPath, os.O_RDWR|os.O_CREATE, 0o666)
+	f, err := LockFile(ctx, LegacyLockPath)
 	if err != nil {
 		return nil, fmt.Errorf("pipe: legacy lock: %w", err)
+	}
+	return f, nil
+}
+
+// LockFile takes an exclusive flock on path (created when missing), waiting
+// for it until ctx ends. The lock lasts until the returned file is closed,
+// and ends with the process that holds it.
+func LockFile(ctx context.Context, path string) (*os.File, error) {
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o666)
+	if err != nil {
+		return nil, err
 	}
 	for {
 		err := unix.Flock(int(f.Fd()), unix.LOCK_EX|unix.LOCK_NB)
@@ -29,13 +40,13 @@ func lockLegacy(ctx context.Context) (*os.File, error) {
 		}
 		if err != unix.EWOULDBLOCK && err != unix.EINTR {
 			f.Close()
-			return nil, fmt.Errorf("pipe: legacy lock %s: %w", LegacyLockPath, err)
+			return nil, fmt.Errorf("lock %s: %w", path, err)
 		}
 		select {
 		case <-ctx.Done():
 			f.Close()
-			return nil, fmt.Errorf("pipe: waiting for legacy lock %s: %w", LegacyLockPath, ctx.Err())
-		case <-time.After(legacyLockPoll):
+			return nil, fmt.Errorf("waiting for the lock on %s: %w", path, ctx.Err())
+		case <-time.After(lockPoll):
 		}
 	}
 }
