@@ -1,0 +1,240 @@
+package jobs
+
+import (
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+	berrors "go.etcd.io/bbolt/errors"
+)
+
+// The buckets: jobs by submission sequence (so that they list in order),
+// the sequence of each job id, and the job id of each idempotency key.
+var (
+	jobsBucket = []byte("jobs")
+	idsBucket  = []byte("ids")
+	idemBucket = []byte("idempotency")
+)
+
+// FileName is the database's file in the data folder.
+const FileName = "jobs.db"
+
+// lockTimeout is how long Open waits for another process's lock.
+const lockTimeout = 500 * time.Millisecond
+
+// store is the bbolt database of jobs.
+type store struct {
+	db *bolt.DB
+}
+
+// openStore opens (creating it and its folder on first use) the database in
+// dir. A file locked by another process or not a database is a clear
+// error, never a hang or a panic.
+func openStore(dir string) (s *store, err error) {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, fmt.Errorf("creating the data dir: %w", err)
+	}
+	path := filepath.Join(dir, FileName)
+	defer func() {
+		// bbolt may panic on some damaged files.
+		if p := recover(); p != nil {
+			s, err = nil, fmt.Errorf("data dir %s: %s is corrupt (%v); move it away to start with an empty job store", dir, path, p)
+		}
+	}()
+	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: lockTimeout})
+	switch {
+	case errors.Is(err, berrors.ErrTimeout):
+		return nil, fmt.Errorf("data dir %s is in use by another langserver (%s is locked)", dir, path)
+	case errors.Is(err, berrors.ErrInvalid), errors.Is(err, berrors.ErrChecksum), errors.Is(err, berrors.ErrVersionMismatch):
+		return nil, fmt.Errorf("data dir %s: %s is corrupt or not a job store (%v); move it away to start with an empty one", dir, path, err)
+	case err != nil:
+		return nil, fmt.Errorf("data dir %s: opening %s: %w", dir, path, err)
+	}
+	// Concurrent submissions share one commit, and so one fsync.
+	db.MaxBatchDelay = 2 * time.Millisecond
+	err = db.Update(func(tx *bolt.Tx) error {
+		for _, name := range [][]byte{jobsBucket, idsBucket, idemBucket} {
+			if _, err := tx.CreateBucketIfNotExists(name); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("data dir %s: %s is corrupt or not a job store (%v); move it away to start with an empty one", dir, path, err)
+	}
+	return &store{db: db}, nil
+}
+
+func (s *store) close() error { return s.db.Close() }
+
+func seqKey(seq uint64) []byte { return binary.BigEndian.AppendUint64(nil, seq) }
+
+// insert stores a new job, unless its idempotency key is already taken:
+// then it returns the id of the job that took it.
+func (s *store) insert(r *record) (existing string, err error) {
+	err = s.db.Batch(func(tx *bolt.Tx) error {
+		existing = "" // Batch may run this more than once.
+		if r.IdempotencyKey != "" {
+			if id := tx.Bucket(idemBucket).Get([]byte(r.IdempotencyKey)); id != nil {
+				existing = string(id)
+				return nil
+			}
+		}
+		jobs := tx.Bucket(jobsBucket)
+		seq, err := jobs.NextSequence()
+		if err != nil {
+			return err
+		}
+		value, err := json.Marshal(r)
+		if err != nil {
+			return err
+		}
+		if err := jobs.Put(seqKey(seq), value); err != nil {
+			return err
+		}
+		if err := tx.Bucket(idsBucket).Put([]byte(r.ID), seqKey(seq)); err != nil {
+			return err
+		}
+		if r.IdempotencyKey != "" {
+			return tx.Bucket(idemBucket).Put([]byte(r.IdempotencyKey), []byte(r.ID))
+		}
+		return nil
+	})
+	return existing, err
+}
+
+// get returns the job with id.
+func (s *store) get(id string) (*record, error) {
+	var r *record
+	err := s.db.View(func(tx *bolt.Tx) error {
+		key := tx.Bucket(idsBucket).Get([]byte(id))
+		if key == nil {
+			return ErrNotFound
+		}
+		var err error
+		r, err = decode(tx.Bucket(jobsBucket).Get(key))
+		return err
+	})
+	return r, err
+}
+
+func decode(value []byte) (*record, error) {
+	if value == nil {
+		return nil, ErrNotFound
+	}
+	r := &record{}
+	if err := json.Unmarshal(value, r); err != nil {
+		return nil, fmt.Errorf("decoding a stored job: %w", err)
+	}
+	return r, nil
+}
+
+// errUnchanged, returned by an update's change, leaves the job as it is.
+var errUnchanged = errors.New("unchanged")
+
+// update applies change to the job with id in one transaction and returns
+// the job as it then is. When change returns errUnchanged, nothing is
+// written and update returns the job as it was with errUnchanged.
+func (s *store) update(id string, change func(*record) error) (*record, error) {
+	var r *record
+	var skipped bool
+	err := s.db.Batch(func(tx *bolt.Tx) error {
+		skipped = false
+		key := tx.Bucket(idsBucket).Get([]byte(id))
+		if key == nil {
+			return ErrNotFound
+		}
+		var err error
+		if r, err = decode(tx.Bucket(jobsBucket).Get(key)); err != nil {
+			return err
+		}
+		if err := change(r); err != nil {
+			if errors.Is(err, errUnchanged) {
+				skipped = true
+				return nil
+			}
+			return err
+		}
+		value, err := json.Marshal(r)
+		if err != nil {
+			return err
+		}
+		return tx.Bucket(jobsBucket).Put(key, value)
+	})
+	if err == nil && skipped {
+		err = errUnchanged
+	}
+	return r, err
+}
+
+// scan calls fn with each job in submission order, from the one after
+// the sequence number after, until fn returns false.
+func (s *store) scan(after uint64, fn func(seq uint64, r *record) bool) error {
+	return s.db.View(func(tx *bolt.Tx) error {
+		c := tx.Bucket(jobsBucket).Cursor()
+		for k, v := c.Seek(seqKey(after + 1)); k != nil; k, v = c.Next() {
+			r, err := decode(v)
+			if err != nil {
+				return err
+			}
+			if !fn(binary.BigEndian.Uint64(k), r) {
+				return nil
+			}
+		}
+		return nil
+	})
+}
+
+// purge deletes the jobs that finished before cutoff and have no delivery
+// pending, with their id and idempotency key; it returns how many.
+func (s *store) purge(cutoff time.Time) (int, error) {
+	n := 0
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		n = 0
+		jobs, ids, idem := tx.Bucket(jobsBucket), tx.Bucket(idsBucket), tx.Bucket(idemBucket)
+		var doomed [][]byte
+		c := jobs.Cursor()
+		for k, v := c.First(); k != nil; k, v = c.Next() {
+			r, err := decode(v)
+			if err != nil {
+				return err
+			}
+			if !Final(r.State) || r.FinishedAt == nil || !r.FinishedAt.Before(cutoff) ||
+				(r.Callback != nil && r.Callback.State == DeliveryPending) {
+				continue
+			}
+			doomed = append(doomed, append([]byte(nil), k...))
+			if err := ids.Delete([]byte(r.ID)); err != nil {
+				return err
+			}
+			if r.IdempotencyKey != "" {
+				if err := idem.Delete([]byte(r.IdempotencyKey)); err != nil {
+					return err
+				}
+			}
+		}
+		for _, k := range doomed {
+			if err := jobs.Delete(k); err != nil {
+				return err
+			}
+		}
+		n = len(doomed)
+		return nil
+	})
+	return n, err
+}
+
+// scanIdempotency sets *id to the job that holds key, "" when none does.
+func (s *store) scanIdempotency(key string, id *string) error {
+	return s.db.View(func(tx *bolt.Tx) error {
+		*id = string(tx.Bucket(idemBucket).Get([]byte(key)))
+		return nil
+	})
+}
