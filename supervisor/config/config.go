@@ -23,6 +23,9 @@ type Config struct {
 	// LangPacks holds the langpack blocks by name; a LangPack with no block
 	// has no entry.
 	LangPacks map[string]*LangPack
+	// Jobs configures the asynchronous calls; defaults without a jobs
+	// block.
+	Jobs Jobs
 	// Algorithms are the algorithm blocks in file order (files in name
 	// order when loading a folder).
 	Algorithms []*Algorithm
@@ -42,6 +45,35 @@ type Server struct {
 	// ShutdownGrace is how long shutdown waits for requests in flight, >= 0.
 	// Default 30s.
 	ShutdownGrace time.Duration
+	// DataDir is the folder of the job store, created on first use.
+	// Default "data", relative to the working directory; a value in a file
+	// is absolute, resolved against that file's folder.
+	DataDir string
+}
+
+// Jobs is the jobs block: the asynchronous calls (output=void).
+type Jobs struct {
+	// MaxQueued bounds the jobs waiting to run, >= 1. Default 10000.
+	MaxQueued int
+	// Retention is how long a finished job is kept, > 0. Default 24h.
+	Retention time.Duration
+	// CallbackBackoffMin and CallbackBackoffMax bound the wait between two
+	// tries of a callback, > 0 and min <= max. Defaults 1s and 5m.
+	CallbackBackoffMin time.Duration
+	CallbackBackoffMax time.Duration
+}
+
+// Callback is an algorithm's callback block: where and how the results
+// of its asynchronous calls are delivered.
+type Callback struct {
+	// URL receives the results of calls that name no X-Callback-Url; an
+	// absolute http or https URL. Default none.
+	URL string
+	// Secret, when set, signs every delivery (HMAC-SHA256 of the body),
+	// those to an X-Callback-Url included. Default none.
+	Secret string
+	// MaxAttempts bounds the tries of one delivery, 1 to 100. Default 10.
+	MaxAttempts int
 }
 
 // Algorithm is an algorithm block: one version of owner/name served from
@@ -71,6 +103,8 @@ type Algorithm struct {
 	// Queue is how many requests may wait for a free worker, >= 0.
 	// Default 64.
 	Queue int
+	// Callback is the callback block, nil when there is none.
+	Callback *Callback
 
 	// DeclRange is the block's header, for diagnostics about the whole
 	// algorithm.
@@ -121,6 +155,12 @@ const (
 	defaultWorkersMin    = 1
 	defaultWorkersMax    = 1
 	defaultIdleTimeout   = 5 * time.Minute
+	defaultDataDir       = "data"
+	defaultMaxQueued     = 10000
+	defaultRetention     = 24 * time.Hour
+	defaultBackoffMin    = time.Second
+	defaultBackoffMax    = 5 * time.Minute
+	defaultMaxAttempts   = 10
 )
 
 func defaultServer() Server {
@@ -129,6 +169,16 @@ func defaultServer() Server {
 		MaxBody:       defaultMaxBody,
 		ReadTimeout:   defaultReadTimeout,
 		ShutdownGrace: defaultShutdownGrace,
+		DataDir:       defaultDataDir,
+	}
+}
+
+func defaultJobs() Jobs {
+	return Jobs{
+		MaxQueued:          defaultMaxQueued,
+		Retention:          defaultRetention,
+		CallbackBackoffMin: defaultBackoffMin,
+		CallbackBackoffMax: defaultBackoffMax,
 	}
 }
 
@@ -166,6 +216,7 @@ func Load(path string, opts Options) (*Config, *Files, hcl.Diagnostics) {
 		ctx:  evalContext(opts.LookupEnv),
 		cfg: &Config{
 			Server:    defaultServer(),
+			Jobs:      defaultJobs(),
 			LangPacks: map[string]*LangPack{},
 		},
 		versions: map[string]*Algorithm{},

@@ -49,6 +49,10 @@ var ignoreSources = cmp.Options{
 	cmpopts.EquateEmpty(),
 }
 
+func defaultJobsForTest() Jobs {
+	return Jobs{MaxQueued: 10000, Retention: 24 * time.Hour, CallbackBackoffMin: time.Second, CallbackBackoffMax: 5 * time.Minute}
+}
+
 func defaultWorkers() Workers {
 	return Workers{Min: 1, Max: 1, IdleTimeout: 5 * time.Minute}
 }
@@ -61,14 +65,15 @@ func TestLoadGood(t *testing.T) {
 			Workers: defaultWorkers(), Queue: 64,
 		}
 	}
-	defaults := Server{Listen: "0.0.0.0:9999", MaxBody: 10 << 20, ReadTimeout: 60 * time.Second, ShutdownGrace: 30 * time.Second}
+	defaults := Server{Listen: "0.0.0.0:9999", MaxBody: 10 << 20, ReadTimeout: 60 * time.Second, ShutdownGrace: 30 * time.Second, DataDir: "data"}
+	jobs := defaultJobsForTest()
 
 	tests := map[string]func(t *testing.T) *Config{
 		"empty.good.hcl": func(t *testing.T) *Config {
-			return &Config{Server: defaults}
+			return &Config{Server: defaults, Jobs: jobs}
 		},
 		"minimal.good.hcl": func(t *testing.T) *Config {
-			return &Config{Server: defaults, Algorithms: []*Algorithm{hello(t)}}
+			return &Config{Server: defaults, Jobs: jobs, Algorithms: []*Algorithm{hello(t)}}
 		},
 		"full.good.hcl": func(t *testing.T) *Config {
 			return &Config{
@@ -78,7 +83,9 @@ func TestLoadGood(t *testing.T) {
 					APIKeys:       []string{"k1", "secret"},
 					ReadTimeout:   90 * time.Second,
 					ShutdownGrace: 0,
+					DataDir:       abs(t, "state/jobs"),
 				},
+				Jobs: Jobs{MaxQueued: 500, Retention: time.Hour, CallbackBackoffMin: 100 * time.Millisecond, CallbackBackoffMax: 10 * time.Second},
 				PluginDir: abs(t, "plugins"),
 				LangPacks: map[string]*LangPack{"python": {Name: "python"}},
 				Algorithms: []*Algorithm{
@@ -86,8 +93,9 @@ func TestLoadGood(t *testing.T) {
 						Owner: "demo", Name: "hello", LangPack: "python", Path: abs(t, "algos/hello"), Version: "1.0.0",
 						Timeout: 10 * time.Second, LoadTimeout: 90 * time.Second,
 						Env:     map[string]string{"GREETING": "hi", "TOKEN": "t0k"},
-						Workers: Workers{Min: 0, Max: 4, IdleTimeout: 2 * time.Minute},
-						Queue:   0,
+						Workers:  Workers{Min: 0, Max: 4, IdleTimeout: 2 * time.Minute},
+						Queue:    0,
+						Callback: &Callback{URL: "https://hooks.example.com/langserver", Secret: "secret", MaxAttempts: 5},
 					},
 					func() *Algorithm { a := hello(t); a.Version = "2.1.10"; return a }(),
 					{
@@ -213,7 +221,8 @@ func TestLoadFolder(t *testing.T) {
 		}
 	}
 	want := &Config{
-		Server: Server{Listen: ":9000", MaxBody: 10 << 20, ReadTimeout: 60 * time.Second, ShutdownGrace: 30 * time.Second},
+		Server: Server{Listen: ":9000", MaxBody: 10 << 20, ReadTimeout: 60 * time.Second, ShutdownGrace: 30 * time.Second, DataDir: "data"},
+		Jobs:   defaultJobsForTest(),
 		// Files in name order, blocks in file order.
 		Algorithms: []*Algorithm{algo("hello", "1.0.0"), algo("echo", "1.0.0"), algo("hello", "1.1.0")},
 	}
@@ -233,12 +242,12 @@ func TestLoadRanges(t *testing.T) {
 	pos := func(r hcl.Range) string { return r.String() }
 	a := cfg.Algorithms[0]
 	for _, tt := range []struct{ what, got, want string }{
-		{"DeclRange", pos(a.DeclRange), "testdata/full.good.hcl:18,1-23"},
-		{"LangPackRange", pos(a.LangPackRange), "testdata/full.good.hcl:19,18-26"},
-		{"PathRange", pos(a.PathRange), "testdata/full.good.hcl:20,18-33"},
+		{"DeclRange", pos(a.DeclRange), "testdata/full.good.hcl:26,1-23"},
+		{"LangPackRange", pos(a.LangPackRange), "testdata/full.good.hcl:27,18-26"},
+		{"PathRange", pos(a.PathRange), "testdata/full.good.hcl:28,18-33"},
 		// Without a langpack attribute, LangPackRange is the block's header.
-		{"LangPackRange (absent)", pos(cfg.Algorithms[1].LangPackRange), "testdata/full.good.hcl:34,1-23"},
-		{"LangPack DeclRange", pos(cfg.LangPacks["python"].DeclRange), "testdata/full.good.hcl:13,1-18"},
+		{"LangPackRange (absent)", pos(cfg.Algorithms[1].LangPackRange), "testdata/full.good.hcl:47,1-23"},
+		{"LangPack DeclRange", pos(cfg.LangPacks["python"].DeclRange), "testdata/full.good.hcl:21,1-18"},
 	} {
 		if tt.got != tt.want {
 			t.Errorf("%s = %s, want %s", tt.what, tt.got, tt.want)
@@ -278,8 +287,8 @@ func TestLoadCheck(t *testing.T) {
 	if diff := cmp.Diff([]string{"demo/hello@1.0.0", "demo/hello@2.1.10", "demo/echo@1.0.0"}, checked); diff != "" {
 		t.Errorf("checked (-want +got):\n%s", diff)
 	}
-	if len(diags) != 1 || diags[0].Summary != "No LangPack" || diags[0].Subject.Start.Line != 34 {
-		t.Errorf("diagnostics = %v, want one No LangPack at line 34", diags)
+	if len(diags) != 1 || diags[0].Summary != "No LangPack" || diags[0].Subject.Start.Line != 47 {
+		t.Errorf("diagnostics = %v, want one No LangPack at line 47", diags)
 	}
 
 	// An algorithm with errors of its own is not checked.

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io/fs"
 	"net"
+	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -21,6 +22,7 @@ import (
 type fileBlocks struct {
 	Servers    []*blockHeader     `hcl:"server,block"`
 	Plugins    []*blockHeader     `hcl:"plugins,block"`
+	Jobs       []*blockHeader     `hcl:"jobs,block"`
 	LangPacks  []*labelledHeader  `hcl:"langpack,block"`
 	Algorithms []*algorithmHeader `hcl:"algorithm,block"`
 }
@@ -60,6 +62,28 @@ type serverBody struct {
 	ReadTimeoutRange   hcl.Range `hcl:"read_timeout,attr_value_range"`
 	ShutdownGrace      cty.Value `hcl:"shutdown_grace,optional"`
 	ShutdownGraceRange hcl.Range `hcl:"shutdown_grace,attr_value_range"`
+	DataDir            cty.Value `hcl:"data_dir,optional"`
+	DataDirRange       hcl.Range `hcl:"data_dir,attr_value_range"`
+}
+
+type jobsBody struct {
+	MaxQueued               cty.Value `hcl:"max_queued,optional"`
+	MaxQueuedRange          hcl.Range `hcl:"max_queued,attr_value_range"`
+	Retention               cty.Value `hcl:"retention,optional"`
+	RetentionRange          hcl.Range `hcl:"retention,attr_value_range"`
+	CallbackBackoffMin      cty.Value `hcl:"callback_backoff_min,optional"`
+	CallbackBackoffMinRange hcl.Range `hcl:"callback_backoff_min,attr_value_range"`
+	CallbackBackoffMax      cty.Value `hcl:"callback_backoff_max,optional"`
+	CallbackBackoffMaxRange hcl.Range `hcl:"callback_backoff_max,attr_value_range"`
+}
+
+type callbackBody struct {
+	URL              cty.Value `hcl:"url,optional"`
+	URLRange         hcl.Range `hcl:"url,attr_value_range"`
+	Secret           cty.Value `hcl:"secret,optional"`
+	SecretRange      hcl.Range `hcl:"secret,attr_value_range"`
+	MaxAttempts      cty.Value `hcl:"max_attempts,optional"`
+	MaxAttemptsRange hcl.Range `hcl:"max_attempts,attr_value_range"`
 }
 
 type pluginsBody struct {
@@ -68,21 +92,22 @@ type pluginsBody struct {
 }
 
 type algorithmBody struct {
-	LangPack         cty.Value    `hcl:"langpack,optional"`
-	LangPackRange    hcl.Range    `hcl:"langpack,attr_value_range"`
-	Path             cty.Value    `hcl:"path,attr"`
-	PathRange        hcl.Range    `hcl:"path,attr_value_range"`
-	Version          cty.Value    `hcl:"version,optional"`
-	VersionRange     hcl.Range    `hcl:"version,attr_value_range"`
-	Timeout          cty.Value    `hcl:"timeout,optional"`
-	TimeoutRange     hcl.Range    `hcl:"timeout,attr_value_range"`
-	LoadTimeout      cty.Value    `hcl:"load_timeout,optional"`
-	LoadTimeoutRange hcl.Range    `hcl:"load_timeout,attr_value_range"`
-	Env              cty.Value    `hcl:"env,optional"`
-	EnvRange         hcl.Range    `hcl:"env,attr_value_range"`
-	Queue            cty.Value    `hcl:"queue,optional"`
-	QueueRange       hcl.Range    `hcl:"queue,attr_value_range"`
-	Workers          *workersBody `hcl:"workers,block"`
+	LangPack         cty.Value     `hcl:"langpack,optional"`
+	LangPackRange    hcl.Range     `hcl:"langpack,attr_value_range"`
+	Path             cty.Value     `hcl:"path,attr"`
+	PathRange        hcl.Range     `hcl:"path,attr_value_range"`
+	Version          cty.Value     `hcl:"version,optional"`
+	VersionRange     hcl.Range     `hcl:"version,attr_value_range"`
+	Timeout          cty.Value     `hcl:"timeout,optional"`
+	TimeoutRange     hcl.Range     `hcl:"timeout,attr_value_range"`
+	LoadTimeout      cty.Value     `hcl:"load_timeout,optional"`
+	LoadTimeoutRange hcl.Range     `hcl:"load_timeout,attr_value_range"`
+	Env              cty.Value     `hcl:"env,optional"`
+	EnvRange         hcl.Range     `hcl:"env,attr_value_range"`
+	Queue            cty.Value     `hcl:"queue,optional"`
+	QueueRange       hcl.Range     `hcl:"queue,attr_value_range"`
+	Workers          *workersBody  `hcl:"workers,block"`
+	Callback         *callbackBody `hcl:"callback,block"`
 }
 
 type workersBody struct {
@@ -103,6 +128,7 @@ type loader struct {
 	cfg          *Config
 	firstServer  *hcl.Range            // the first server block
 	firstPlugins *hcl.Range            // the first plugins block
+	firstJobs    *hcl.Range            // the first jobs block
 	versions     map[string]*Algorithm // by "owner/name@version"
 }
 
@@ -114,6 +140,9 @@ func (l *loader) file(body hcl.Body) hcl.Diagnostics {
 	}
 	for _, b := range blocks.Plugins {
 		diags = append(diags, l.plugins(b)...)
+	}
+	for _, b := range blocks.Jobs {
+		diags = append(diags, l.jobs(b)...)
 	}
 	for _, b := range blocks.LangPacks {
 		diags = append(diags, l.langPack(b)...)
@@ -173,6 +202,74 @@ func (l *loader) server(b *blockHeader) hcl.Diagnostics {
 	}
 	if v, ok := durationValue(&diags, "shutdown_grace", body.ShutdownGrace, body.ShutdownGraceRange, true); ok {
 		target.ShutdownGrace = v
+	}
+	if v, ok := stringValue(&diags, "data_dir", body.DataDir, body.DataDirRange); ok {
+		if dir, d := dataDir(v, body.DataDirRange); d != nil {
+			diags = append(diags, d)
+		} else {
+			target.DataDir = dir
+		}
+	}
+	return diags
+}
+
+// dataDir resolves the data_dir v: it need not exist yet, but if it
+// does it must be a folder.
+func dataDir(v string, r hcl.Range) (string, *hcl.Diagnostic) {
+	if v == "" {
+		return "", emptyValue("data_dir", r)
+	}
+	dir, _ := resolve(v, r)
+	if info, err := os.Stat(dir); err == nil && !info.IsDir() {
+		return "", pathError("Invalid data folder", r, "data_dir %q is a file, not a folder; the job store is created inside it.", v)
+	}
+	return dir, nil
+}
+
+func (l *loader) jobs(b *blockHeader) hcl.Diagnostics {
+	var diags hcl.Diagnostics
+	j := defaultJobs()
+	target := &j
+	if l.firstJobs != nil {
+		diags = append(diags, duplicateBlock("jobs", *l.firstJobs, b.DefRange))
+	} else {
+		l.firstJobs = b.DefRange.Ptr()
+		target = &l.cfg.Jobs
+	}
+
+	var body jobsBody
+	diags = append(diags, gohcl.DecodeBody(b.Body, l.ctx, &body)...)
+	if v, ok := intValue(&diags, "max_queued", body.MaxQueued, body.MaxQueuedRange); ok {
+		if v < 1 {
+			diags = append(diags, outOfRange("max_queued", v, "must be 1 or more", body.MaxQueuedRange))
+		} else {
+			target.MaxQueued = v
+		}
+	}
+	if v, ok := durationValue(&diags, "retention", body.Retention, body.RetentionRange, false); ok {
+		target.Retention = v
+	}
+	minSet, maxSet := false, false
+	if v, ok := durationValue(&diags, "callback_backoff_min", body.CallbackBackoffMin, body.CallbackBackoffMinRange, false); ok {
+		target.CallbackBackoffMin, minSet = v, true
+	}
+	if v, ok := durationValue(&diags, "callback_backoff_max", body.CallbackBackoffMax, body.CallbackBackoffMaxRange, false); ok {
+		target.CallbackBackoffMax, maxSet = v, true
+	}
+	if target.CallbackBackoffMin > target.CallbackBackoffMax && !diags.HasErrors() {
+		subject, detail := body.CallbackBackoffMinRange, fmt.Sprintf("callback_backoff_min = %s is longer than callback_backoff_max = %s", target.CallbackBackoffMin, target.CallbackBackoffMax)
+		switch {
+		case !maxSet:
+			detail += " (the default)"
+		case !minSet:
+			subject, detail = body.CallbackBackoffMaxRange, fmt.Sprintf("callback_backoff_max = %s is shorter than callback_backoff_min = %s (the default)", target.CallbackBackoffMax, target.CallbackBackoffMin)
+		}
+		diags = append(diags, &hcl.Diagnostic{
+			Severity: hcl.DiagError,
+			Summary:  "Invalid callback backoff",
+			Detail:   detail + "; the minimum must not exceed the maximum.",
+			Subject:  subject.Ptr(),
+		})
 	}
 	return diags
 }
@@ -322,6 +419,11 @@ func (l *loader) algorithm(b *algorithmHeader) hcl.Diagnostics {
 	if body.Workers != nil {
 		diags = append(diags, workers(&a.Workers, body.Workers)...)
 	}
+	if body.Callback != nil {
+		var cdiags hcl.Diagnostics
+		a.Callback, cdiags = callbackBlock(body.Callback)
+		diags = append(diags, cdiags...)
+	}
 
 	if diags.HasErrors() {
 		return diags
@@ -458,4 +560,35 @@ func validVersion(v string) bool {
 		}
 	}
 	return true
+}
+
+func callbackBlock(body *callbackBody) (*Callback, hcl.Diagnostics) {
+	var diags hcl.Diagnostics
+	c := &Callback{MaxAttempts: defaultMaxAttempts}
+	if v, ok := stringValue(&diags, "url", body.URL, body.URLRange); ok {
+		if u, err := url.Parse(v); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			diags = append(diags, &hcl.Diagnostic{
+				Severity: hcl.DiagError,
+				Summary:  "Invalid callback URL",
+				Detail:   fmt.Sprintf("url = %q is not an absolute http or https URL, such as \"https://example.com/hooks/langserver\".", v),
+				Subject:  body.URLRange.Ptr(),
+			})
+		} else {
+			c.URL = v
+		}
+	}
+	if v, ok := stringValue(&diags, "secret", body.Secret, body.SecretRange); ok {
+		if v == "" {
+			diags = append(diags, emptyValue("secret", body.SecretRange))
+		}
+		c.Secret = v
+	}
+	if v, ok := intValue(&diags, "max_attempts", body.MaxAttempts, body.MaxAttemptsRange); ok {
+		if v < 1 || v > 100 {
+			diags = append(diags, outOfRange("max_attempts", v, "must be from 1 to 100", body.MaxAttemptsRange))
+		} else {
+			c.MaxAttempts = v
+		}
+	}
+	return c, diags
 }

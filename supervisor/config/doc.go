@@ -7,6 +7,13 @@
 //	  api_keys       = ["k1", env("ALGO_KEY")]
 //	  read_timeout   = "60s"
 //	  shutdown_grace = "30s"
+//	  data_dir       = "data"
+//	}
+//	jobs {
+//	  max_queued           = 10000
+//	  retention            = "24h"
+//	  callback_backoff_min = "1s"
+//	  callback_backoff_max = "5m"
 //	}
 //	plugins {
 //	  dir = "../bin/plugins"
@@ -27,6 +34,11 @@
 //	    idle_timeout = "5m"
 //	  }
 //	  queue = 64
+//	  callback {
+//	    url          = "https://hooks.example.com/langserver"
+//	    secret       = env("CALLBACK_SECRET")
+//	    max_attempts = 10
+//	  }
 //	}
 //
 // Every value but an algorithm's path has a default, given on the field it

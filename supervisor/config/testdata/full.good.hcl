@@ -4,6 +4,14 @@ server {
   api_keys       = ["k1", env("ALGO_KEY")]
   read_timeout   = "90s"
   shutdown_grace = "0s"
+  data_dir       = "state/jobs"
+}
+
+jobs {
+  max_queued           = 500
+  retention            = "1h"
+  callback_backoff_min = "100ms"
+  callback_backoff_max = "10s"
 }
 
 plugins {
@@ -28,6 +36,11 @@ algorithm "demo/hello" {
     idle_timeout = "2m"
   }
   queue = 0
+  callback {
+    url          = "https://hooks.example.com/langserver"
+    secret       = env("ALGO_KEY")
+    max_attempts = 5
+  }
 }
 
 # A second version of the same algorithm.

@@ -1,0 +1,3 @@
+jobs {
+  callback_backoff_min = "10m"
+}
