@@ -85,14 +85,14 @@ func TestLoadGood(t *testing.T) {
 					ShutdownGrace: 0,
 					DataDir:       abs(t, "state/jobs"),
 				},
-				Jobs: Jobs{MaxQueued: 500, Retention: time.Hour, CallbackBackoffMin: 100 * time.Millisecond, CallbackBackoffMax: 10 * time.Second},
+				Jobs:      Jobs{MaxQueued: 500, Retention: time.Hour, CallbackBackoffMin: 100 * time.Millisecond, CallbackBackoffMax: 10 * time.Second},
 				PluginDir: abs(t, "plugins"),
 				LangPacks: map[string]*LangPack{"python": {Name: "python"}},
 				Algorithms: []*Algorithm{
 					{
 						Owner: "demo", Name: "hello", LangPack: "python", Path: abs(t, "algos/hello"), Version: "1.0.0",
 						Timeout: 10 * time.Second, LoadTimeout: 90 * time.Second,
-						Env:     map[string]string{"GREETING": "hi", "TOKEN": "t0k"},
+						Env:      map[string]string{"GREETING": "hi", "TOKEN": "t0k"},
 						Workers:  Workers{Min: 0, Max: 4, IdleTimeout: 2 * time.Minute},
 						Queue:    0,
 						Callback: &Callback{URL: "https://hooks.example.com/langserver", Secret: "secret", MaxAttempts: 5},

@@ -325,7 +325,9 @@ func (h *hook) count() int {
 }
 
 func TestCallbackDelivery(t *testing.T) {
-	delivered := func(j *Job) bool { return j.Callback != nil && j.Callback.State != "" && j.Callback.State != DeliveryPending }
+	delivered := func(j *Job) bool {
+		return j.Callback != nil && j.Callback.State != "" && j.Callback.State != DeliveryPending
+	}
 	fast := Options{BackoffMin: time.Millisecond, BackoffMax: 5 * time.Millisecond}
 
 	t.Run("signed, with headers", func(t *testing.T) {
