@@ -15,12 +15,12 @@ import (
 	"sync"
 	"time"
 
-	"github.com/google/uuid"
 	"github.com/hashicorp/go-hclog"
 
 	"github.com/langserver/langserver/sdk"
 	"github.com/langserver/langserver/supervisor/envelope"
 	"github.com/langserver/langserver/supervisor/input"
+	"github.com/langserver/langserver/supervisor/jobs"
 	"github.com/langserver/langserver/supervisor/pool"
 )
 
@@ -38,6 +38,8 @@ type Algorithm struct {
 	// Timeout is the default time limit of a call.
 	Timeout time.Duration
 	Pool    *pool.Pool
+	// Callback is the callback block of its asynchronous calls.
+	Callback jobs.CallbackConfig
 }
 
 // Options configures the API.
@@ -50,7 +52,10 @@ type Options struct {
 	MaxBody int64
 	// MaxTimeout caps the ?timeout= of a request.
 	MaxTimeout time.Duration
-	Logger     hclog.Logger
+	// Jobs stores and runs the asynchronous calls (output=void) and
+	// serves /v1/jobs; its Executor is JobExecutor over the same Registry.
+	Jobs   *jobs.Manager
+	Logger hclog.Logger
 }
 
 // Server is the HTTP API.
@@ -59,7 +64,7 @@ type Server struct {
 	mux  *http.ServeMux
 
 	mu sync.Mutex
-	// inflight counts the calls running, output=void ones included.
+	// inflight counts the calls running.
 	inflight int
 	// draining is set by Drain: new calls are refused, /readyz says no.
 	draining bool
@@ -71,6 +76,11 @@ func New(opts Options) *Server {
 	s.mux.HandleFunc("/v1/algo/{owner}/{name}", s.algo)
 	s.mux.HandleFunc("/v1/algo/{owner}/{name}/{version}", s.algo)
 	s.mux.HandleFunc("GET /v1/algorithms", s.algorithms)
+	s.mux.HandleFunc("GET /v1/jobs", s.listJobs)
+	s.mux.HandleFunc("GET /v1/jobs/{id}", s.getJob)
+	s.mux.HandleFunc("DELETE /v1/jobs/{id}", s.cancelJob)
+	s.mux.HandleFunc("/v1/jobs", methodNotAllowed(http.MethodGet))
+	s.mux.HandleFunc("/v1/jobs/{id}", methodNotAllowed(http.MethodGet, http.MethodDelete))
 	s.mux.HandleFunc("GET /healthz", s.healthz)
 	s.mux.HandleFunc("GET /readyz", s.readyz)
 	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
@@ -262,21 +272,11 @@ func (s *Server) algo(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if q.output == "void" {
-		id := "req-" + uuid.NewString()
-		// The call outlives this handler: count it in on its own, even if
-		// the server started draining since the handler began.
-		s.mu.Lock()
-		s.inflight++
-		s.mu.Unlock()
-		go func() {
-			defer s.end()
-			s.call(context.WithoutCancel(r.Context()), algo, in, q, began)
-		}()
-		writeJSON(w, http.StatusOK, []byte(fmt.Sprintf(`{"async":"void","request_id":%q}`, id)))
+		s.submit(w, r, algo, in, q)
 		return
 	}
 	// A caller that goes away does not kill the runner mid-request.
-	out := s.call(r.Context(), algo, in, q, began)
+	out := call(r.Context(), context.WithoutCancel(r.Context()), algo, in, q, began)
 	switch {
 	case out.retryAfter != "":
 		unavailable(w, out.retryAfter, out.message)
@@ -297,15 +297,16 @@ type outcome struct {
 	retryAfter, message string
 }
 
-// call runs a request on the algorithm's pool. The caller's ctx bounds the
-// wait in the queue (a caller that goes away leaves it); a call that has
-// started runs to its end, or its timeout, and its result is dropped.
-// Time queued counts against the timeout.
-func (s *Server) call(callerCtx context.Context, algo *Algorithm, in *input.Input, q query, began time.Time) outcome {
+// call runs a request on the algorithm's pool. waitCtx bounds the wait in
+// the queue (a caller that goes away leaves it); runCtx bounds the call
+// once it has started (a synchronous call runs to its end, or its
+// timeout, and its result is dropped; a cancelled job's runner is
+// killed). Time queued counts against the timeout.
+func call(waitCtx, runCtx context.Context, algo *Algorithm, in *input.Input, q query, began time.Time) outcome {
 	deadline := began.Add(q.timeout)
-	waitCtx, cancelWait := context.WithDeadline(callerCtx, deadline)
+	waitCtx, cancelWait := context.WithDeadline(waitCtx, deadline)
 	defer cancelWait()
-	ctx, cancel := context.WithDeadline(context.WithoutCancel(callerCtx), deadline)
+	ctx, cancel := context.WithDeadline(runCtx, deadline)
 	defer cancel()
 	resp, err := algo.Pool.CallQueued(waitCtx, ctx, &sdk.CallRequest{Input: in.Line}, nil)
 	md := envelope.Metadata{Duration: time.Since(began).Seconds()}

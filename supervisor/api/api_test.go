@@ -22,6 +22,7 @@ import (
 
 	"github.com/langserver/langserver/sdk"
 	"github.com/langserver/langserver/supervisor/api"
+	"github.com/langserver/langserver/supervisor/jobs"
 	"github.com/langserver/langserver/supervisor/pool"
 )
 
@@ -674,9 +675,30 @@ func TestRawOutput(t *testing.T) {
 	}
 }
 
+// withJobs returns a server over algos whose output=void calls are jobs in
+// a fresh store.
+func withJobs(t *testing.T, algos []*api.Algorithm) *api.Server {
+	t.Helper()
+	registry := api.NewRegistry(algos)
+	m, err := jobs.Open(jobs.Options{DataDir: t.TempDir(), Executor: api.JobExecutor(registry), MaxQueued: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- m.Run(ctx) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Error(err)
+		}
+	})
+	return api.New(api.Options{Registry: registry, MaxBody: 1 << 20, MaxTimeout: guard, Jobs: m, Logger: hclog.NewNullLogger()})
+}
+
 func TestVoidOutput(t *testing.T) {
 	pack := newFakePack("1.0.0")
-	srv := newServer([]*api.Algorithm{newAlgorithm(t, algoSpec{owner: "own", name: "algo", version: "1.0.0", queue: 2, pack: pack})}, api.Options{})
+	srv := withJobs(t, []*api.Algorithm{newAlgorithm(t, algoSpec{owner: "own", name: "algo", version: "1.0.0", queue: 2, pack: pack})})
 	ids := map[string]bool{}
 	for _, body := range []string{`"first"`, `"second"`} {
 		rec := serve(t, srv, request{target: "/v1/algo/own/algo?output=void", contentType: "application/json", body: body})
@@ -703,13 +725,58 @@ func TestVoidOutput(t *testing.T) {
 		}
 		ids[got.RequestID] = true
 	}
-	// The calls still run, in the background; Drain waits for them.
-	srv.Drain(context.Background())
+	// The calls run as jobs, in the background.
+	for id := range ids {
+		deadline := time.Now().Add(guard)
+		for {
+			rec := serve(t, srv, request{method: http.MethodGet, target: "/v1/jobs/" + id})
+			var j jobs.Job
+			if err := json.Unmarshal(rec.Body.Bytes(), &j); err != nil {
+				t.Fatalf("GET /v1/jobs/%s: %s", id, rec.Body)
+			}
+			if j.State == jobs.Succeeded {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("job %s: %s", id, rec.Body)
+			}
+			time.Sleep(time.Millisecond)
+		}
+	}
 	want := []string{`{"content_type":"json","data":"first"}`, `{"content_type":"json","data":"second"}`}
 	// The two calls may run in either order.
 	got := slices.Sorted(slices.Values(pack.calls()))
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("calls mismatch (-want +got):\n%s", diff)
+	}
+}
+
+func TestJobRoutes(t *testing.T) {
+	srv := withJobs(t, standardAlgos(t))
+	tests := []struct {
+		name   string
+		req    request
+		status int
+		want   string
+	}{
+		{"unknown job", request{method: http.MethodGet, target: "/v1/jobs/req-nope"}, 404, `{"error":{"message":"job req-nope not found"}}`},
+		{"cancel unknown job", request{method: http.MethodDelete, target: "/v1/jobs/req-nope"}, 404, `{"error":{"message":"job req-nope not found"}}`},
+		{"post to a job", request{target: "/v1/jobs/req-nope"}, 405, `{"error":{"message":"method POST not allowed here"}}`},
+		{"delete the list", request{method: http.MethodDelete, target: "/v1/jobs"}, 405, `{"error":{"message":"method DELETE not allowed here"}}`},
+		{"empty list", request{method: http.MethodGet, target: "/v1/jobs"}, 200, `{"jobs":[]}`},
+		{"bad state", request{method: http.MethodGet, target: "/v1/jobs?state=done"}, 400, `{"error":{"message":"invalid state \"done\": use one of queued, running, succeeded, failed, cancelled"}}`},
+		{"bad limit", request{method: http.MethodGet, target: "/v1/jobs?limit=0"}, 400, `{"error":{"message":"invalid limit \"0\": give a number from 1 to 1000"}}`},
+		{"bad cursor", request{method: http.MethodGet, target: "/v1/jobs?cursor=x"}, 400, `{"error":{"message":"invalid cursor \"x\": pass the next_cursor of an earlier page"}}`},
+		{"bad callback URL", request{target: "/v1/algo/own/algo?output=void", contentType: "text/plain", body: "x", header: map[string]string{"X-Callback-Url": "ftp://x"}}, 400,
+			`{"error":{"message":"invalid X-Callback-Url \"ftp://x\": give an absolute http or https URL"}}`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			rec := serve(t, srv, tt.req)
+			if rec.Code != tt.status || jsonAnswer(t, rec) != tt.want {
+				t.Errorf("%d %s, want %d %s", rec.Code, rec.Body, tt.status, tt.want)
+			}
+		})
 	}
 }
 

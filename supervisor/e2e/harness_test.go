@@ -111,6 +111,8 @@ func startServer(t testing.TB, env []string, args ...string) *server {
 	t.Helper()
 	addr := freeAddr(t)
 	cmd := exec.Command(filepath.Join(binDir, "langserver"), append(args, "--listen", addr)...)
+	// The default data dir, ./data, is then the test's own.
+	cmd.Dir = t.TempDir()
 	// Race reports of langserver and its adapters land in raceDir.
 	raceDir := t.TempDir()
 	cmd.Env = append(append(os.Environ(), "GORACE=log_path="+filepath.Join(raceDir, "race")), env...)

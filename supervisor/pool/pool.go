@@ -318,6 +318,9 @@ func (p *Pool) startingCount() int {
 	return p.starting
 }
 
+// Size is how many runners the pool keeps.
+func (p *Pool) Size() int { return p.opts.Size }
+
 // RunnerExited tells the pool that one of its runners died between
 // requests; it is replaced. Unknown IDs are ignored.
 func (p *Pool) RunnerExited(id string) { p.forget(id) }

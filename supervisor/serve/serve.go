@@ -20,6 +20,7 @@ import (
 	"github.com/langserver/langserver/supervisor/adapters"
 	"github.com/langserver/langserver/supervisor/api"
 	"github.com/langserver/langserver/supervisor/config"
+	"github.com/langserver/langserver/supervisor/jobs"
 	"github.com/langserver/langserver/supervisor/pool"
 )
 
@@ -186,10 +187,9 @@ func Run(ctx context.Context, plan *Plan, listener net.Listener, logger hclog.Lo
 				Name: name, LangPack: adapter, Size: a.Workers.Min, Queue: a.Queue, Logger: logger,
 				Start: sdk.StartRunnerRequest{Dir: a.Path, Env: a.Env, LoadTimeout: a.LoadTimeout},
 			}),
+			Callback: callbackConfig(a.Callback),
 		})
 	}
-	registry := api.NewRegistry(algos)
-	apiServer := api.New(api.Options{Registry: registry, APIKeys: cfg.Server.APIKeys, MaxBody: cfg.Server.MaxBody, MaxTimeout: DefaultMaxTimeout, Logger: logger})
 	defer func() {
 		var wg sync.WaitGroup
 		for _, a := range algos {
@@ -197,8 +197,25 @@ func Run(ctx context.Context, plan *Plan, listener net.Listener, logger hclog.Lo
 		}
 		wg.Wait()
 	}()
+	registry := api.NewRegistry(algos)
+	jobManager, err := jobs.Open(jobs.Options{
+		DataDir: cfg.Server.DataDir, MaxQueued: cfg.Jobs.MaxQueued, Retention: cfg.Jobs.Retention,
+		BackoffMin: cfg.Jobs.CallbackBackoffMin, BackoffMax: cfg.Jobs.CallbackBackoffMax,
+		ShutdownGrace: cfg.Server.ShutdownGrace, Executor: api.JobExecutor(registry), Logger: logger.Named("jobs"),
+	})
+	if err != nil {
+		return err
+	}
+	apiServer := api.New(api.Options{Registry: registry, APIKeys: cfg.Server.APIKeys, MaxBody: cfg.Server.MaxBody, MaxTimeout: DefaultMaxTimeout, Jobs: jobManager, Logger: logger})
 
 	var g run.Group
+	// Asynchronous jobs. Interrupted first, so that the jobs running get
+	// their grace period while the HTTP server drains; what is left runs
+	// again after a restart.
+	{
+		jobsCtx, cancel := context.WithCancel(context.Background())
+		g.Add(func() error { return jobManager.Run(jobsCtx) }, func(error) { cancel() })
+	}
 	// The HTTP server, on the listener bound by the caller.
 	{
 		srv := &http.Server{Handler: apiServer, ReadHeaderTimeout: cfg.Server.ReadTimeout, ReadTimeout: cfg.Server.ReadTimeout,
@@ -246,12 +263,20 @@ func Run(ctx context.Context, plan *Plan, listener net.Listener, logger hclog.Lo
 			})
 		}, func(error) { cancel() })
 	}
-	err := g.Run()
+	err = g.Run()
 	if errors.Is(err, run.ErrSignal) {
 		logger.Info("exiting", "reason", err)
 		return nil
 	}
 	return err
+}
+
+// callbackConfig is an algorithm's callback block as the jobs take it.
+func callbackConfig(c *config.Callback) jobs.CallbackConfig {
+	if c == nil {
+		return jobs.CallbackConfig{}
+	}
+	return jobs.CallbackConfig{URL: c.URL, Secret: c.Secret, MaxAttempts: c.MaxAttempts}
 }
 
 // Listen binds the configured address, or override when set.

@@ -1,0 +1,188 @@
+package api
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/langserver/langserver/supervisor/callback"
+	"github.com/langserver/langserver/supervisor/input"
+	"github.com/langserver/langserver/supervisor/jobs"
+)
+
+// CallbackURLHeader names a request's own callback URL, instead of the
+// algorithm's callback block's.
+const CallbackURLHeader = "X-Callback-Url"
+
+// IdempotencyKeyHeader makes a resubmission return the first job's id.
+const IdempotencyKeyHeader = "Idempotency-Key"
+
+// maxIdempotencyKey bounds the length of an Idempotency-Key.
+const maxIdempotencyKey = 255
+
+// Job listing page sizes.
+const (
+	defaultJobsLimit = 100
+	maxJobsLimit     = 1000
+)
+
+// JobExecutor runs jobs on the pools of the registry's algorithms, the
+// way synchronous calls run.
+func JobExecutor(registry *Registry) jobs.Executor { return executor{registry} }
+
+type executor struct{ registry *Registry }
+
+func (e executor) resolve(algorithm, version string) (*Algorithm, bool) {
+	owner, name, _ := strings.Cut(algorithm, "/")
+	return e.registry.Resolve(owner, name, version)
+}
+
+// Slots lets as many jobs run at once as the pool keeps runners, so that
+// synchronous callers find at most that many jobs ahead of them.
+func (e executor) Slots(algorithm, version string) int {
+	if a, ok := e.resolve(algorithm, version); ok {
+		return a.Pool.Size()
+	}
+	return 1
+}
+
+func (e executor) Callback(algorithm, version string) jobs.CallbackConfig {
+	if a, ok := e.resolve(algorithm, version); ok {
+		return a.Callback
+	}
+	return jobs.CallbackConfig{}
+}
+
+func (e executor) Run(ctx context.Context, _ string, req *jobs.Request) (jobs.Outcome, error) {
+	a, ok := e.resolve(req.Algorithm, req.Version)
+	if !ok {
+		return jobs.Outcome{}, fmt.Errorf("algorithm algo://%s/%s is no longer served", req.Algorithm, req.Version)
+	}
+	out := call(ctx, ctx, a, &input.Input{Line: req.Input}, query{timeout: req.Timeout, stdout: req.Stdout}, time.Now())
+	if out.retryAfter != "" {
+		secs, _ := strconv.Atoi(out.retryAfter)
+		return jobs.Outcome{}, &jobs.RetryLater{After: time.Duration(secs) * time.Second, Reason: out.message}
+	}
+	succeeded := out.resp != nil && out.resp.Error == nil && out.resp.Failure == nil
+	return jobs.Outcome{Envelope: out.body, Succeeded: succeeded}, nil
+}
+
+// submit stores an output=void call as a job and answers with its id.
+func (s *Server) submit(w http.ResponseWriter, r *http.Request, algo *Algorithm, in *input.Input, q query) {
+	req := &jobs.Request{
+		Algorithm: algo.Owner + "/" + algo.Name, Version: algo.Version.String(),
+		Input: in.Line, Timeout: q.timeout, Stdout: q.stdout,
+		CallbackURL:    algo.Callback.URL,
+		Header:         callback.ForwardedHeaders(r.Header),
+		IdempotencyKey: r.Header.Get(IdempotencyKeyHeader),
+	}
+	if len(req.IdempotencyKey) > maxIdempotencyKey {
+		platformError(w, http.StatusBadRequest, fmt.Sprintf("%s longer than %d bytes", IdempotencyKeyHeader, maxIdempotencyKey))
+		return
+	}
+	if v := r.Header.Get(CallbackURLHeader); v != "" {
+		if u, err := url.Parse(v); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			platformError(w, http.StatusBadRequest, fmt.Sprintf("invalid %s %q: give an absolute http or https URL", CallbackURLHeader, v))
+			return
+		}
+		req.CallbackURL = v
+	}
+	id, _, err := s.opts.Jobs.Submit(req)
+	switch {
+	case errors.Is(err, jobs.ErrQueueFull):
+		unavailable(w, "1", err.Error())
+		return
+	case errors.Is(err, jobs.ErrClosed):
+		unavailable(w, "1", "the server is shutting down")
+		return
+	case err != nil:
+		s.opts.Logger.Error("storing a job", "error", err)
+		platformError(w, http.StatusInternalServerError, err.Error())
+		return
+	}
+	writeJSON(w, http.StatusOK, fmt.Appendf(nil, `{"async":"void","request_id":%q}`, id))
+}
+
+func (s *Server) getJob(w http.ResponseWriter, r *http.Request) {
+	j, err := s.opts.Jobs.Get(r.PathValue("id"))
+	s.writeJob(w, r, j, err)
+}
+
+func (s *Server) cancelJob(w http.ResponseWriter, r *http.Request) {
+	j, err := s.opts.Jobs.Cancel(r.PathValue("id"))
+	if errors.Is(err, jobs.ErrFinished) {
+		platformError(w, http.StatusConflict, fmt.Sprintf("job %s has already %s", j.ID, j.State))
+		return
+	}
+	s.writeJob(w, r, j, err)
+}
+
+func (s *Server) writeJob(w http.ResponseWriter, r *http.Request, j *jobs.Job, err error) {
+	switch {
+	case errors.Is(err, jobs.ErrNotFound):
+		platformError(w, http.StatusNotFound, "job "+r.PathValue("id")+" not found")
+		return
+	case err != nil:
+		platformError(w, http.StatusInternalServerError, err.Error())
+		return
+	}
+	body, err := json.Marshal(j)
+	if err != nil {
+		platformError(w, http.StatusInternalServerError, err.Error())
+		return
+	}
+	writeJSON(w, http.StatusOK, body)
+}
+
+var jobStates = []string{jobs.Queued, jobs.Running, jobs.Succeeded, jobs.Failed, jobs.Cancelled}
+
+// listJobs answers GET /v1/jobs?algorithm=owner/name&state=S&limit=N&cursor=C.
+func (s *Server) listJobs(w http.ResponseWriter, r *http.Request) {
+	values := r.URL.Query()
+	f := jobs.Filter{Algorithm: strings.TrimPrefix(values.Get("algorithm"), "algo://"), State: values.Get("state"), Limit: defaultJobsLimit, Cursor: values.Get("cursor")}
+	if f.State != "" && !slices.Contains(jobStates, f.State) {
+		platformError(w, http.StatusBadRequest, fmt.Sprintf("invalid state %q: use one of %s", f.State, strings.Join(jobStates, ", ")))
+		return
+	}
+	if v := values.Get("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > maxJobsLimit {
+			platformError(w, http.StatusBadRequest, fmt.Sprintf("invalid limit %q: give a number from 1 to %d", v, maxJobsLimit))
+			return
+		}
+		f.Limit = n
+	}
+	list, next, err := s.opts.Jobs.List(f)
+	switch {
+	case errors.Is(err, jobs.ErrBadCursor):
+		platformError(w, http.StatusBadRequest, fmt.Sprintf("invalid cursor %q: pass the next_cursor of an earlier page", f.Cursor))
+		return
+	case err != nil:
+		platformError(w, http.StatusInternalServerError, err.Error())
+		return
+	}
+	body, err := json.Marshal(struct {
+		Jobs       []*jobs.Job `json:"jobs"`
+		NextCursor string      `json:"next_cursor,omitempty"`
+	}{list, next})
+	if err != nil {
+		platformError(w, http.StatusInternalServerError, err.Error())
+		return
+	}
+	writeJSON(w, http.StatusOK, body)
+}
+
+// methodNotAllowed answers the methods a route does not serve.
+func methodNotAllowed(allowed ...string) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Allow", strings.Join(allowed, ", "))
+		platformError(w, http.StatusMethodNotAllowed, "method "+r.Method+" not allowed here")
+	}
+}
