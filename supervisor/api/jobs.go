@@ -44,13 +44,17 @@ func (e executor) resolve(algorithm, version string) (*Algorithm, bool) {
 	return e.registry.Resolve(owner, name, version)
 }
 
-// Slots lets as many jobs run at once as the pool keeps runners, so that
-// synchronous callers find at most that many jobs ahead of them.
+// Slots lets a job run on each runner of the pool and, when its queue has
+// room, one more wait for each: the next job is then ready as soon as a
+// runner is free, while the one before records its outcome. Synchronous
+// callers find at most that many jobs ahead of them.
 func (e executor) Slots(algorithm, version string) int {
-	if a, ok := e.resolve(algorithm, version); ok {
-		return a.Pool.Size()
+	a, ok := e.resolve(algorithm, version)
+	if !ok {
+		return 1
 	}
-	return 1
+	runners, queue := a.Pool.Capacity()
+	return runners + min(runners, queue)
 }
 
 func (e executor) Callback(algorithm, version string) jobs.CallbackConfig {
@@ -129,6 +133,9 @@ func (s *Server) writeJob(w http.ResponseWriter, r *http.Request, j *jobs.Job, e
 	case errors.Is(err, jobs.ErrNotFound):
 		platformError(w, http.StatusNotFound, "job "+r.PathValue("id")+" not found")
 		return
+	case errors.Is(err, jobs.ErrClosed):
+		unavailable(w, "1", "the server is shutting down")
+		return
 	case err != nil:
 		platformError(w, http.StatusInternalServerError, err.Error())
 		return
@@ -163,6 +170,9 @@ func (s *Server) listJobs(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case errors.Is(err, jobs.ErrBadCursor):
 		platformError(w, http.StatusBadRequest, fmt.Sprintf("invalid cursor %q: pass the next_cursor of an earlier page", f.Cursor))
+		return
+	case errors.Is(err, jobs.ErrClosed):
+		unavailable(w, "1", "the server is shutting down")
 		return
 	case err != nil:
 		platformError(w, http.StatusInternalServerError, err.Error())

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"sync"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -30,7 +31,22 @@ const lockTimeout = 500 * time.Millisecond
 // store is the bbolt database of jobs.
 type store struct {
 	db *bolt.DB
+	// mu is held for reading by every use of db, and for writing by close.
+	mu     sync.RWMutex
+	closed bool
+	// writes feeds the group-commit writer.
+	writes chan *write
+	done   chan struct{}
 }
+
+// write is one change for the group-commit writer.
+type write struct {
+	fn  func(*bolt.Tx) error
+	err chan error
+}
+
+// maxGroup bounds the changes committed together.
+const maxGroup = 512
 
 // openStore opens (creating it and its folder on first use) the database in
 // dir. A file locked by another process or not a database is a clear
@@ -55,8 +71,6 @@ func openStore(dir string) (s *store, err error) {
 	case err != nil:
 		return nil, fmt.Errorf("data dir %s: opening %s: %w", dir, path, err)
 	}
-	// Concurrent submissions share one commit, and so one fsync.
-	db.MaxBatchDelay = 2 * time.Millisecond
 	err = db.Update(func(tx *bolt.Tx) error {
 		for _, name := range [][]byte{jobsBucket, idsBucket, idemBucket} {
 			if _, err := tx.CreateBucketIfNotExists(name); err != nil {
@@ -69,18 +83,88 @@ func openStore(dir string) (s *store, err error) {
 		db.Close()
 		return nil, fmt.Errorf("data dir %s: %s is corrupt or not a job store (%v); move it away to start with an empty one", dir, path, err)
 	}
-	return &store{db: db}, nil
+	s = &store{db: db, writes: make(chan *write), done: make(chan struct{})}
+	go s.writer()
+	return s, nil
 }
 
-func (s *store) close() error { return s.db.Close() }
+func (s *store) close() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.closed = true
+	close(s.writes)
+	<-s.done
+	return s.db.Close()
+}
+
+// view runs fn in a read-only transaction, unless the store is closed.
+func (s *store) view(fn func(*bolt.Tx) error) error {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if s.closed {
+		return ErrClosed
+	}
+	return s.db.View(fn)
+}
+
+// batch runs fn in a read-write transaction and returns once it is
+// committed to disk. Changes that arrive while a commit is being written
+// share the next one, and so one fsync, without waiting for company when
+// none comes. fn must return its errors before it changes anything
+// (errUnchanged, ErrNotFound), or fail the whole commit.
+func (s *store) batch(fn func(*bolt.Tx) error) error {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if s.closed {
+		return ErrClosed
+	}
+	w := &write{fn: fn, err: make(chan error, 1)}
+	s.writes <- w
+	return <-w.err
+}
+
+// writer commits the queued writes in groups.
+func (s *store) writer() {
+	defer close(s.done)
+	for first := range s.writes {
+		group := []*write{first}
+	more:
+		for len(group) < maxGroup {
+			select {
+			case w, ok := <-s.writes:
+				if !ok {
+					break more
+				}
+				group = append(group, w)
+			default:
+				break more
+			}
+		}
+		errs := make([]error, len(group))
+		err := s.db.Update(func(tx *bolt.Tx) error {
+			for i, w := range group {
+				if errs[i] = w.fn(tx); errs[i] != nil && !errors.Is(errs[i], ErrNotFound) && !errors.Is(errs[i], errUnchanged) {
+					return errs[i]
+				}
+			}
+			return nil
+		})
+		for i, w := range group {
+			if err != nil {
+				errs[i] = err
+			}
+			w.err <- errs[i]
+		}
+	}
+}
 
 func seqKey(seq uint64) []byte { return binary.BigEndian.AppendUint64(nil, seq) }
 
 // insert stores a new job, unless its idempotency key is already taken:
 // then it returns the id of the job that took it.
 func (s *store) insert(r *record) (existing string, err error) {
-	err = s.db.Batch(func(tx *bolt.Tx) error {
-		existing = "" // Batch may run this more than once.
+	err = s.batch(func(tx *bolt.Tx) error {
+		existing = ""
 		if r.IdempotencyKey != "" {
 			if id := tx.Bucket(idemBucket).Get([]byte(r.IdempotencyKey)); id != nil {
 				existing = string(id)
@@ -113,7 +197,7 @@ func (s *store) insert(r *record) (existing string, err error) {
 // get returns the job with id.
 func (s *store) get(id string) (*record, error) {
 	var r *record
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.view(func(tx *bolt.Tx) error {
 		key := tx.Bucket(idsBucket).Get([]byte(id))
 		if key == nil {
 			return ErrNotFound
@@ -144,9 +228,7 @@ var errUnchanged = errors.New("unchanged")
 // written and update returns the job as it was with errUnchanged.
 func (s *store) update(id string, change func(*record) error) (*record, error) {
 	var r *record
-	var skipped bool
-	err := s.db.Batch(func(tx *bolt.Tx) error {
-		skipped = false
+	err := s.batch(func(tx *bolt.Tx) error {
 		key := tx.Bucket(idsBucket).Get([]byte(id))
 		if key == nil {
 			return ErrNotFound
@@ -156,10 +238,6 @@ func (s *store) update(id string, change func(*record) error) (*record, error) {
 			return err
 		}
 		if err := change(r); err != nil {
-			if errors.Is(err, errUnchanged) {
-				skipped = true
-				return nil
-			}
 			return err
 		}
 		value, err := json.Marshal(r)
@@ -168,16 +246,13 @@ func (s *store) update(id string, change func(*record) error) (*record, error) {
 		}
 		return tx.Bucket(jobsBucket).Put(key, value)
 	})
-	if err == nil && skipped {
-		err = errUnchanged
-	}
 	return r, err
 }
 
 // scan calls fn with each job in submission order, from the one after
 // the sequence number after, until fn returns false.
 func (s *store) scan(after uint64, fn func(seq uint64, r *record) bool) error {
-	return s.db.View(func(tx *bolt.Tx) error {
+	return s.view(func(tx *bolt.Tx) error {
 		c := tx.Bucket(jobsBucket).Cursor()
 		for k, v := c.Seek(seqKey(after + 1)); k != nil; k, v = c.Next() {
 			r, err := decode(v)
@@ -196,8 +271,7 @@ func (s *store) scan(after uint64, fn func(seq uint64, r *record) bool) error {
 // pending, with their id and idempotency key; it returns how many.
 func (s *store) purge(cutoff time.Time) (int, error) {
 	n := 0
-	err := s.db.Update(func(tx *bolt.Tx) error {
-		n = 0
+	err := s.batch(func(tx *bolt.Tx) error {
 		jobs, ids, idem := tx.Bucket(jobsBucket), tx.Bucket(idsBucket), tx.Bucket(idemBucket)
 		var doomed [][]byte
 		c := jobs.Cursor()
@@ -233,7 +307,7 @@ func (s *store) purge(cutoff time.Time) (int, error) {
 
 // scanIdempotency sets *id to the job that holds key, "" when none does.
 func (s *store) scanIdempotency(key string, id *string) error {
-	return s.db.View(func(tx *bolt.Tx) error {
+	return s.view(func(tx *bolt.Tx) error {
 		*id = string(tx.Bucket(idemBucket).Get([]byte(key)))
 		return nil
 	})

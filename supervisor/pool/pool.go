@@ -318,8 +318,9 @@ func (p *Pool) startingCount() int {
 	return p.starting
 }
 
-// Size is how many runners the pool keeps.
-func (p *Pool) Size() int { return p.opts.Size }
+// Capacity is how many runners the pool keeps and how many callers may
+// wait for one.
+func (p *Pool) Capacity() (runners, queue int) { return p.opts.Size, p.opts.Queue }
 
 // RunnerExited tells the pool that one of its runners died between
 // requests; it is replaced. Unknown IDs are ignored.
