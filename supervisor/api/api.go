@@ -276,7 +276,7 @@ func (s *Server) algo(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	// A caller that goes away does not kill the runner mid-request.
-	out := call(r.Context(), context.WithoutCancel(r.Context()), algo, in, q, began)
+	out := call(r.Context(), context.WithoutCancel(r.Context()), algo, in, q, began, nil)
 	switch {
 	case out.retryAfter != "":
 		unavailable(w, out.retryAfter, out.message)
@@ -301,14 +301,15 @@ type outcome struct {
 // the queue (a caller that goes away leaves it); runCtx bounds the call
 // once it has started (a synchronous call runs to its end, or its
 // timeout, and its result is dropped; a cancelled job's runner is
-// killed). Time queued counts against the timeout.
-func call(waitCtx, runCtx context.Context, algo *Algorithm, in *input.Input, q query, began time.Time) outcome {
+// killed). Time queued counts against the timeout. acquired, when set, is
+// pool.CallAcquired's hook.
+func call(waitCtx, runCtx context.Context, algo *Algorithm, in *input.Input, q query, began time.Time, acquired func() bool) outcome {
 	deadline := began.Add(q.timeout)
 	waitCtx, cancelWait := context.WithDeadline(waitCtx, deadline)
 	defer cancelWait()
 	ctx, cancel := context.WithDeadline(runCtx, deadline)
 	defer cancel()
-	resp, err := algo.Pool.CallQueued(waitCtx, ctx, &sdk.CallRequest{Input: in.Line}, nil)
+	resp, err := algo.Pool.CallAcquired(waitCtx, ctx, &sdk.CallRequest{Input: in.Line}, nil, acquired)
 	md := envelope.Metadata{Duration: time.Since(began).Seconds()}
 	var loadErr *pool.LoadError
 	// The deadline may surface as the context's error or, when the adapter

@@ -64,12 +64,12 @@ func (e executor) Callback(algorithm, version string) jobs.CallbackConfig {
 	return jobs.CallbackConfig{}
 }
 
-func (e executor) Run(ctx context.Context, _ string, req *jobs.Request) (jobs.Outcome, error) {
+func (e executor) Run(ctx context.Context, req *jobs.Request, started func() bool) (jobs.Outcome, error) {
 	a, ok := e.resolve(req.Algorithm, req.Version)
 	if !ok {
 		return jobs.Outcome{}, fmt.Errorf("algorithm algo://%s/%s is no longer served", req.Algorithm, req.Version)
 	}
-	out := call(ctx, ctx, a, &input.Input{Line: req.Input}, query{timeout: req.Timeout, stdout: req.Stdout}, time.Now())
+	out := call(ctx, ctx, a, &input.Input{Line: req.Input}, query{timeout: req.Timeout, stdout: req.Stdout}, time.Now(), started)
 	if out.retryAfter != "" {
 		secs, _ := strconv.Atoi(out.retryAfter)
 		return jobs.Outcome{}, &jobs.RetryLater{After: time.Duration(secs) * time.Second, Reason: out.message}

@@ -82,6 +82,8 @@ type Try struct {
 
 // Request is what a job runs, as the API decoded it.
 type Request struct {
+	// ID is the job's request id, set by the manager (Submit ignores it).
+	ID                 string
 	Algorithm, Version string
 	// Input is the runner's stdin line.
 	Input []byte
@@ -136,7 +138,7 @@ type record struct {
 }
 
 func (r *record) request() *Request {
-	req := &Request{Algorithm: r.Algorithm, Version: r.Version, Input: r.Input, Timeout: r.Timeout,
+	req := &Request{ID: r.ID, Algorithm: r.Algorithm, Version: r.Version, Input: r.Input, Timeout: r.Timeout,
 		Stdout: r.Stdout, Header: r.Header, IdempotencyKey: r.IdempotencyKey}
 	if r.Callback != nil {
 		req.CallbackURL = r.Callback.URL

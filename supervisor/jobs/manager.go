@@ -19,9 +19,12 @@ type Executor interface {
 	// that jobs queue in the database rather than crowd out synchronous
 	// calls in the pool's queue. At least 1.
 	Slots(algorithm, version string) int
-	// Run runs a job's request. A *RetryLater error puts the job back in
-	// the queue; any other error fails the job with it.
-	Run(ctx context.Context, id string, req *Request) (Outcome, error)
+	// Run runs a job's request, calling started once a runner is ready
+	// for it and before the call: the job counts as running from there,
+	// and when started returns false (the job was cancelled) the call is
+	// not made. A *RetryLater error puts the job back in the queue; any
+	// other error fails the job with it.
+	Run(ctx context.Context, req *Request, started func() bool) (Outcome, error)
 	// Callback returns the callback block of an algorithm version.
 	Callback(algorithm, version string) CallbackConfig
 }
@@ -136,29 +139,26 @@ func Open(opts Options) (*Manager, error) {
 // recover queues the jobs that were queued or running, and collects the
 // deliveries still pending.
 func (m *Manager) recover() error {
-	var requeued, queued int
-	err := m.store.scan(0, func(_ uint64, r *record) bool {
-		switch r.State {
-		case Running:
-			requeued++
-			fallthrough
-		case Queued:
+	interrupted, err := m.store.requeueRunning()
+	if err != nil {
+		return fmt.Errorf("requeueing the jobs a stop interrupted: %w", err)
+	}
+	queued := 0
+	err = m.store.scan(0, func(_ uint64, r *record) bool {
+		switch {
+		case r.State == Queued:
 			queued++
 			m.enqueue(r.ID, r.Algorithm, r.Version, false)
-		default:
-			if r.Callback != nil && r.Callback.State == DeliveryPending {
-				m.pending = append(m.pending, r)
-			}
+		case r.Callback != nil && r.Callback.State == DeliveryPending:
+			m.pending = append(m.pending, r)
 		}
 		return true
 	})
 	if err != nil {
 		return fmt.Errorf("reading the job store: %w", err)
 	}
-	// A running job's state is left as it is until it starts again: its
-	// attempt count then shows the earlier run.
 	if queued > 0 || len(m.pending) > 0 {
-		m.opts.Logger.Info("resuming jobs", "queued", queued, "interrupted_runs", requeued, "pending_callbacks", len(m.pending))
+		m.opts.Logger.Info("resuming jobs", "queued", queued, "interrupted_runs", interrupted, "pending_callbacks", len(m.pending))
 	}
 	return nil
 }
@@ -259,9 +259,9 @@ func (m *Manager) startReady() time.Duration {
 		}
 		slots := max(m.opts.Executor.Slots(l.algorithm, l.version), 1)
 		for l.running < slots && len(l.queue) > 0 {
+			// It counts as queued until it starts (or ends unstarted).
 			id := l.queue[0]
 			l.queue = l.queue[1:]
-			m.queued--
 			l.running++
 			ctx, cancel := context.WithCancel(m.ctx)
 			m.active[id] = &activeJob{cancel: cancel}
@@ -276,8 +276,12 @@ func (m *Manager) startReady() time.Duration {
 
 // run runs one job and records its outcome.
 func (m *Manager) run(ctx context.Context, l *lane, id string) {
+	didStart := false
 	defer func() {
 		m.mu.Lock()
+		if !didStart {
+			m.queued--
+		}
 		if a := m.active[id]; a != nil {
 			a.cancel()
 		}
@@ -286,30 +290,43 @@ func (m *Manager) run(ctx context.Context, l *lane, id string) {
 		m.mu.Unlock()
 		m.wake()
 	}()
-	now := time.Now()
-	r, err := m.store.update(id, func(r *record) error {
-		if r.State != Queued && r.State != Running { // cancelled meanwhile
-			return errUnchanged
-		}
-		r.State, r.StartedAt = Running, &now
-		r.Attempts++
-		return nil
-	})
-	if err != nil {
-		if !errors.Is(err, errUnchanged) {
-			m.opts.Logger.Error("starting a job", "request_id", id, "error", err)
-		}
+	r, err := m.store.get(id)
+	if err != nil || r.State != Queued { // cancelled meanwhile
 		return
 	}
-	out, err := m.opts.Executor.Run(ctx, id, r.request())
+	started := func() bool {
+		now := time.Now().UTC()
+		_, err := m.store.update(id, func(r *record) error {
+			if r.State != Queued {
+				return errUnchanged
+			}
+			r.State, r.StartedAt = Running, &now
+			r.Attempts++
+			return nil
+		})
+		if err != nil {
+			return false
+		}
+		m.mu.Lock()
+		didStart = true
+		m.queued--
+		m.mu.Unlock()
+		return true
+	}
+	out, err := m.opts.Executor.Run(ctx, r.request(), started)
 	if m.ctx.Err() != nil {
-		// Stopped by a shutdown: the job stays running and runs again
-		// after a restart.
+		// Stopped by a shutdown: the job runs again after a restart.
 		return
 	}
 	var retry *RetryLater
 	if errors.As(err, &retry) {
-		m.retry(l, id, retry)
+		m.mu.Lock()
+		defer m.mu.Unlock()
+		l.notBefore = time.Now().Add(retry.After)
+		if _, ok := m.lanes[l.algorithm+"@"+l.version]; !ok {
+			m.lanes[l.algorithm+"@"+l.version] = l
+		}
+		m.enqueue(id, l.algorithm, l.version, true)
 		return
 	}
 	if err != nil {
@@ -318,33 +335,11 @@ func (m *Manager) run(ctx context.Context, l *lane, id string) {
 	m.finish(id, out)
 }
 
-// retry puts back a job whose pool could not take it.
-func (m *Manager) retry(l *lane, id string, retry *RetryLater) {
-	_, err := m.store.update(id, func(r *record) error {
-		if r.State != Running {
-			return errUnchanged
-		}
-		r.State, r.StartedAt = Queued, nil
-		r.Attempts--
-		return nil
-	})
-	if err != nil {
-		return
-	}
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	l.notBefore = time.Now().Add(retry.After)
-	if _, ok := m.lanes[l.algorithm+"@"+l.version]; !ok {
-		m.lanes[l.algorithm+"@"+l.version] = l
-	}
-	m.enqueue(id, l.algorithm, l.version, true)
-}
-
 // finish records a run's outcome and starts its callback's delivery.
 func (m *Manager) finish(id string, out Outcome) {
-	now := time.Now()
+	now := time.Now().UTC()
 	r, err := m.store.update(id, func(r *record) error {
-		if r.State != Running {
+		if Final(r.State) { // cancelled meanwhile
 			return errUnchanged
 		}
 		r.State, r.FinishedAt, r.Response = Failed, &now, out.Envelope
@@ -477,7 +472,7 @@ func (m *Manager) List(f Filter) ([]*Job, string, error) {
 // call cancelled (its runner is killed and replaced). A finished job is
 // ErrFinished, returned with the job.
 func (m *Manager) Cancel(id string) (*Job, error) {
-	now := time.Now()
+	now := time.Now().UTC()
 	r, err := m.store.update(id, func(r *record) error {
 		if Final(r.State) {
 			return errUnchanged

@@ -38,14 +38,19 @@ func (f *fakeExecutor) Slots(string, string) int { return f.slots }
 
 func (f *fakeExecutor) Callback(string, string) CallbackConfig { return f.callback }
 
-func (f *fakeExecutor) Run(ctx context.Context, id string, req *Request) (Outcome, error) {
+func (f *fakeExecutor) Run(ctx context.Context, req *Request, started func() bool) (Outcome, error) {
 	f.mu.Lock()
-	input := string(req.Input)
+	input, id := string(req.Input), req.ID
 	if input == "busy" && !f.refused[id] {
 		f.refused[id] = true
 		f.mu.Unlock()
 		return Outcome{}, &RetryLater{After: 10 * time.Millisecond, Reason: "pool full"}
 	}
+	f.mu.Unlock()
+	if !started() {
+		return Outcome{}, errors.New("not started")
+	}
+	f.mu.Lock()
 	f.runs[id]++
 	f.mu.Unlock()
 	f.started <- id

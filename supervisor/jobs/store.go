@@ -312,3 +312,38 @@ func (s *store) scanIdempotency(key string, id *string) error {
 		return nil
 	})
 }
+
+// requeueRunning puts the jobs left running by a crash or a shutdown back
+// in the queue, keeping their attempt count; it returns how many.
+func (s *store) requeueRunning() (int, error) {
+	n := 0
+	err := s.batch(func(tx *bolt.Tx) error {
+		jobs := tx.Bucket(jobsBucket)
+		type change struct{ key, value []byte }
+		var changes []change
+		c := jobs.Cursor()
+		for k, v := c.First(); k != nil; k, v = c.Next() {
+			r, err := decode(v)
+			if err != nil {
+				return err
+			}
+			if r.State != Running {
+				continue
+			}
+			r.State = Queued
+			value, err := json.Marshal(r)
+			if err != nil {
+				return err
+			}
+			changes = append(changes, change{append([]byte(nil), k...), value})
+		}
+		for _, ch := range changes {
+			if err := jobs.Put(ch.key, ch.value); err != nil {
+				return err
+			}
+		}
+		n = len(changes)
+		return nil
+	})
+	return n, err
+}

@@ -260,9 +260,24 @@ func (p *Pool) Call(ctx context.Context, req *sdk.CallRequest, out sdk.OutputFun
 // runner: a caller that goes away while queued leaves the queue, while a
 // call that has started runs under ctx to its end.
 func (p *Pool) CallQueued(waitCtx, ctx context.Context, req *sdk.CallRequest, out sdk.OutputFunc) (*sdk.CallResponse, error) {
+	return p.CallAcquired(waitCtx, ctx, req, out, nil)
+}
+
+// ErrNotStarted: the acquired hook of CallAcquired declined the call.
+var ErrNotStarted = errors.New("the call was not started")
+
+// CallAcquired is CallQueued with a hook called once a runner is
+// acquired, before the call starts (the job queue records there that a
+// job runs). When acquired returns false, the runner goes back unused and
+// the error is ErrNotStarted.
+func (p *Pool) CallAcquired(waitCtx, ctx context.Context, req *sdk.CallRequest, out sdk.OutputFunc, acquired func() bool) (*sdk.CallResponse, error) {
 	id, err := p.acquire(waitCtx)
 	if err != nil {
 		return nil, err
+	}
+	if acquired != nil && !acquired() {
+		p.release(id)
+		return nil, ErrNotStarted
 	}
 	req.RunnerID = id
 	resp, err := p.opts.LangPack.Call(ctx, req, out)

@@ -835,3 +835,38 @@ func TestOwns(t *testing.T) {
 		t.Error("Owns(r1) after it exited")
 	}
 }
+
+func TestCallAcquired(t *testing.T) {
+	f := newFakePack()
+	p := newPool(t, f, 1, 1)
+	waitIdle(t, p, 1)
+	ctx := context.Background()
+	if got := fmt.Sprint(p.Capacity()); got != "1 1" {
+		t.Errorf("Capacity() = %s, want 1 1", got)
+	}
+
+	// Declined: no call is made and the runner goes back.
+	resp, err := p.CallAcquired(ctx, ctx, &sdk.CallRequest{Input: []byte("x")}, nil, func() bool { return false })
+	if !errors.Is(err, ErrNotStarted) || resp != nil {
+		t.Fatalf("declined call = %v, %v; want ErrNotStarted", resp, err)
+	}
+	waitIdle(t, p, 1)
+
+	// Accepted: the hook runs once the runner is acquired, before the call.
+	hooked := make(chan bool, 1)
+	done := make(chan callResult, 1)
+	go func() {
+		resp, err := p.CallAcquired(ctx, ctx, &sdk.CallRequest{Input: []byte("y")}, nil, func() bool {
+			hooked <- p.idleCount() == 0
+			return true
+		})
+		done <- callResult{resp, err}
+	}()
+	if !recv(t, hooked, "the hook") {
+		t.Error("the hook ran before the runner was acquired")
+	}
+	recv(t, f.calls, "the call").answer(t)
+	if got := result(recv(t, done, "the result")); got != `"r1:y"` {
+		t.Errorf("result %s", got)
+	}
+}
