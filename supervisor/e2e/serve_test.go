@@ -507,7 +507,7 @@ func TestReadmeConfigExample(t *testing.T) {
 	}
 	writeFiles(t, root, map[string]string{"configs/readme.hcl": config})
 	path := filepath.Join(root, "configs", "readme.hcl")
-	env := []string{"HELLO_TOKEN=secret"}
+	env := []string{"HELLO_TOKEN=secret", "CALLBACK_SECRET=s3cret"}
 	if out, code := langserver(t, env, "validate", "--config", path); code != 0 {
 		t.Fatalf("validate: %d\n%s", code, out)
 	}
