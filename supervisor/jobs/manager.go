@@ -320,12 +320,10 @@ func (m *Manager) run(ctx context.Context, l *lane, id string) {
 	}
 	var retry *RetryLater
 	if errors.As(err, &retry) {
+		// The lane stays in m.lanes while this job counts in l.running.
 		m.mu.Lock()
 		defer m.mu.Unlock()
 		l.notBefore = time.Now().Add(retry.After)
-		if _, ok := m.lanes[l.algorithm+"@"+l.version]; !ok {
-			m.lanes[l.algorithm+"@"+l.version] = l
-		}
 		m.enqueue(id, l.algorithm, l.version, true)
 		return
 	}

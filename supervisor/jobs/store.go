@@ -1,6 +1,7 @@
 package jobs
 
 import (
+	"bytes"
 	"encoding/binary"
 	"encoding/json"
 	"errors"
@@ -15,12 +16,20 @@ import (
 )
 
 // The buckets: jobs by submission sequence (so that they list in order),
-// the sequence of each job id, and the job id of each idempotency key.
+// the sequence of each job id, the job id of each idempotency key, and the
+// finished jobs by the time they finished (so that a purge reads only
+// what it deletes).
 var (
-	jobsBucket = []byte("jobs")
-	idsBucket  = []byte("ids")
-	idemBucket = []byte("idempotency")
+	jobsBucket     = []byte("jobs")
+	idsBucket      = []byte("ids")
+	idemBucket     = []byte("idempotency")
+	finishedBucket = []byte("finished")
 )
+
+// finishedKey orders finished jobs by time, then sequence.
+func finishedKey(at time.Time, seq []byte) []byte {
+	return append(binary.BigEndian.AppendUint64(nil, uint64(at.UnixNano())), seq...)
+}
 
 // FileName is the database's file in the data folder.
 const FileName = "jobs.db"
@@ -72,7 +81,7 @@ func openStore(dir string) (s *store, err error) {
 		return nil, fmt.Errorf("data dir %s: opening %s: %w", dir, path, err)
 	}
 	err = db.Update(func(tx *bolt.Tx) error {
-		for _, name := range [][]byte{jobsBucket, idsBucket, idemBucket} {
+		for _, name := range [][]byte{jobsBucket, idsBucket, idemBucket, finishedBucket} {
 			if _, err := tx.CreateBucketIfNotExists(name); err != nil {
 				return err
 			}
@@ -237,12 +246,18 @@ func (s *store) update(id string, change func(*record) error) (*record, error) {
 		if r, err = decode(tx.Bucket(jobsBucket).Get(key)); err != nil {
 			return err
 		}
+		wasFinished := r.FinishedAt != nil
 		if err := change(r); err != nil {
 			return err
 		}
 		value, err := json.Marshal(r)
 		if err != nil {
 			return err
+		}
+		if !wasFinished && r.FinishedAt != nil {
+			if err := tx.Bucket(finishedBucket).Put(finishedKey(*r.FinishedAt, key), nil); err != nil {
+				return err
+			}
 		}
 		return tx.Bucket(jobsBucket).Put(key, value)
 	})
@@ -268,38 +283,48 @@ func (s *store) scan(after uint64, fn func(seq uint64, r *record) bool) error {
 }
 
 // purge deletes the jobs that finished before cutoff and have no delivery
-// pending, with their id and idempotency key; it returns how many.
+// pending, with their id and idempotency key; it returns how many. A job
+// whose delivery is pending keeps its place and is looked at again.
 func (s *store) purge(cutoff time.Time) (int, error) {
 	n := 0
 	err := s.batch(func(tx *bolt.Tx) error {
-		jobs, ids, idem := tx.Bucket(jobsBucket), tx.Bucket(idsBucket), tx.Bucket(idemBucket)
+		n = 0
+		jobs, ids, idem, finished := tx.Bucket(jobsBucket), tx.Bucket(idsBucket), tx.Bucket(idemBucket), tx.Bucket(finishedBucket)
 		var doomed [][]byte
-		c := jobs.Cursor()
-		for k, v := c.First(); k != nil; k, v = c.Next() {
-			r, err := decode(v)
+		end := finishedKey(cutoff, nil)
+		c := finished.Cursor()
+		for k, _ := c.First(); k != nil && bytes.Compare(k[:8], end) < 0; k, _ = c.Next() {
+			seq := k[8:]
+			r, err := decode(jobs.Get(seq))
+			if errors.Is(err, ErrNotFound) {
+				doomed = append(doomed, append([]byte(nil), k...))
+				continue
+			}
 			if err != nil {
 				return err
 			}
-			if !Final(r.State) || r.FinishedAt == nil || !r.FinishedAt.Before(cutoff) ||
-				(r.Callback != nil && r.Callback.State == DeliveryPending) {
+			if r.Callback != nil && r.Callback.State == DeliveryPending {
 				continue
 			}
 			doomed = append(doomed, append([]byte(nil), k...))
-			if err := ids.Delete([]byte(r.ID)); err != nil {
-				return err
-			}
-			if r.IdempotencyKey != "" {
-				if err := idem.Delete([]byte(r.IdempotencyKey)); err != nil {
+			for _, del := range []struct {
+				b   *bolt.Bucket
+				key []byte
+			}{{jobs, seq}, {ids, []byte(r.ID)}, {idem, []byte(r.IdempotencyKey)}} {
+				if len(del.key) == 0 {
+					continue
+				}
+				if err := del.b.Delete(del.key); err != nil {
 					return err
 				}
 			}
+			n++
 		}
 		for _, k := range doomed {
-			if err := jobs.Delete(k); err != nil {
+			if err := finished.Delete(k); err != nil {
 				return err
 			}
 		}
-		n = len(doomed)
 		return nil
 	})
 	return n, err
