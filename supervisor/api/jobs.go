@@ -99,24 +99,43 @@ func (s *Server) submit(w http.ResponseWriter, r *http.Request, algo *Algorithm,
 		req.CallbackURL = v
 	}
 	id, _, err := s.opts.Jobs.Submit(req)
-	switch {
-	case errors.Is(err, jobs.ErrQueueFull):
+	if errors.Is(err, jobs.ErrQueueFull) {
 		unavailable(w, "1", err.Error())
 		return
-	case errors.Is(err, jobs.ErrClosed):
-		unavailable(w, "1", "the server is shutting down")
-		return
-	case err != nil:
-		s.opts.Logger.Error("storing a job", "error", err)
-		platformError(w, http.StatusInternalServerError, err.Error())
+	}
+	if jobsFailure(w, err) {
 		return
 	}
 	writeJSON(w, http.StatusOK, fmt.Appendf(nil, `{"async":"void","request_id":%q}`, id))
 }
 
+// jobsFailure answers the errors every jobs route may meet; it reports
+// whether err was one.
+func jobsFailure(w http.ResponseWriter, err error) bool {
+	switch {
+	case err == nil:
+		return false
+	case errors.Is(err, jobs.ErrClosed):
+		unavailable(w, "1", "the server is shutting down")
+	default:
+		platformError(w, http.StatusInternalServerError, err.Error())
+	}
+	return true
+}
+
+// writeValue answers 200 with v as JSON.
+func writeValue(w http.ResponseWriter, v any) {
+	body, err := json.Marshal(v)
+	if err != nil {
+		platformError(w, http.StatusInternalServerError, err.Error())
+		return
+	}
+	writeJSON(w, http.StatusOK, body)
+}
+
 func (s *Server) getJob(w http.ResponseWriter, r *http.Request) {
 	j, err := s.opts.Jobs.Get(r.PathValue("id"))
-	s.writeJob(w, r, j, err)
+	writeJob(w, r, j, err)
 }
 
 func (s *Server) cancelJob(w http.ResponseWriter, r *http.Request) {
@@ -125,27 +144,17 @@ func (s *Server) cancelJob(w http.ResponseWriter, r *http.Request) {
 		platformError(w, http.StatusConflict, fmt.Sprintf("job %s has already %s", j.ID, j.State))
 		return
 	}
-	s.writeJob(w, r, j, err)
+	writeJob(w, r, j, err)
 }
 
-func (s *Server) writeJob(w http.ResponseWriter, r *http.Request, j *jobs.Job, err error) {
-	switch {
-	case errors.Is(err, jobs.ErrNotFound):
+func writeJob(w http.ResponseWriter, r *http.Request, j *jobs.Job, err error) {
+	if errors.Is(err, jobs.ErrNotFound) {
 		platformError(w, http.StatusNotFound, "job "+r.PathValue("id")+" not found")
 		return
-	case errors.Is(err, jobs.ErrClosed):
-		unavailable(w, "1", "the server is shutting down")
-		return
-	case err != nil:
-		platformError(w, http.StatusInternalServerError, err.Error())
-		return
 	}
-	body, err := json.Marshal(j)
-	if err != nil {
-		platformError(w, http.StatusInternalServerError, err.Error())
-		return
+	if !jobsFailure(w, err) {
+		writeValue(w, j)
 	}
-	writeJSON(w, http.StatusOK, body)
 }
 
 var jobStates = []string{jobs.Queued, jobs.Running, jobs.Succeeded, jobs.Failed, jobs.Cancelled}
@@ -167,26 +176,16 @@ func (s *Server) listJobs(w http.ResponseWriter, r *http.Request) {
 		f.Limit = n
 	}
 	list, next, err := s.opts.Jobs.List(f)
-	switch {
-	case errors.Is(err, jobs.ErrBadCursor):
+	if errors.Is(err, jobs.ErrBadCursor) {
 		platformError(w, http.StatusBadRequest, fmt.Sprintf("invalid cursor %q: pass the next_cursor of an earlier page", f.Cursor))
 		return
-	case errors.Is(err, jobs.ErrClosed):
-		unavailable(w, "1", "the server is shutting down")
-		return
-	case err != nil:
-		platformError(w, http.StatusInternalServerError, err.Error())
-		return
 	}
-	body, err := json.Marshal(struct {
-		Jobs       []*jobs.Job `json:"jobs"`
-		NextCursor string      `json:"next_cursor,omitempty"`
-	}{list, next})
-	if err != nil {
-		platformError(w, http.StatusInternalServerError, err.Error())
-		return
+	if !jobsFailure(w, err) {
+		writeValue(w, struct {
+			Jobs       []*jobs.Job `json:"jobs"`
+			NextCursor string      `json:"next_cursor,omitempty"`
+		}{list, next})
 	}
-	writeJSON(w, http.StatusOK, body)
 }
 
 // methodNotAllowed answers the methods a route does not serve.
