@@ -137,3 +137,26 @@ algorithm "demo/crash" {
 	}
 	t.Logf("%d jobs ran again after the restart; %d callbacks arrived more than once", rerun, twice)
 }
+
+// TestJobsInterruptedRunRunsAgain kills the server while a job runs: after
+// the restart the job runs again, and its attempt count shows it.
+func TestJobsInterruptedRunRunsAgain(t *testing.T) {
+	data := t.TempDir()
+	s := jobsServer(t, data, "")
+	h := newHook(t, always(http.StatusOK))
+	id := submitJob(t, s, "/v1/algo/demo/crash", "sleep:2", map[string]string{"X-Callback-Url": h.URL})
+	waitJob(t, s, id, "running", 20*time.Second, func(j map[string]any) bool { return j["state"] == "running" })
+	if err := s.cmd.Process.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	s.waitExit(10 * time.Second)
+
+	s = jobsServer(t, data, "")
+	j := waitJob(t, s, id, "delivered", 30*time.Second, callbackState("delivered"))
+	if j["state"] != "succeeded" || j["attempts"] != 2.0 || field(j, "response", "result") != "alive" {
+		t.Errorf("interrupted job after the restart: %v", j)
+	}
+	if calls := h.received(); len(calls) != 1 || calls[0].Header.Get("X-Request-Id") != id {
+		t.Errorf("callbacks: %v", calls)
+	}
+}

@@ -58,7 +58,7 @@ func (m *Manager) deliverOnce(r *record) *record {
 		// Cut short by a shutdown: the try is made again after a restart.
 		return nil
 	}
-	policy := callback.Policy{Attempts: max(cfg.MaxAttempts, 1), Interval: m.opts.BackoffMin, MaxInterval: m.opts.BackoffMax}
+	policy := callback.Policy{Attempts: cfg.MaxAttempts, Interval: m.opts.BackoffMin, MaxInterval: m.opts.BackoffMax}
 	if cfg.MaxAttempts <= 0 {
 		policy.Attempts = DefaultMaxAttempts
 	}

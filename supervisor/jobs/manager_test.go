@@ -295,6 +295,31 @@ func TestRetentionPurge(t *testing.T) {
 	}
 }
 
+// TestRetentionKeepsPendingDeliveries: a job whose callback is still being
+// retried is not purged, however old.
+func TestRetentionKeepsPendingDeliveries(t *testing.T) {
+	h := newHook(t, http.StatusInternalServerError)
+	exec := newFakeExecutor()
+	exec.callback = CallbackConfig{MaxAttempts: 3}
+	m := start(t, Options{DataDir: t.TempDir(), Executor: exec, Retention: 50 * time.Millisecond, BackoffMin: 300 * time.Millisecond, BackoffMax: 300 * time.Millisecond})
+	id := submit(t, m, Request{Input: []byte("x"), CallbackURL: h.URL})
+	j := waitFor(t, m, id, "undeliverable", func(j *Job) bool { return j.Callback.State == DeliveryUndeliverable })
+	// Between its tries, 150ms or more apart, purges ran every 50ms.
+	if len(j.Callback.Attempts) != 3 {
+		t.Errorf("delivery: %+v", j.Callback)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		if _, err := m.Get(id); errors.Is(err, ErrNotFound) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the job was not purged once its delivery was over")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
 // hook is a callback receiver answering each try with the next status of
 // statuses (the last repeats).
 type hook struct {
