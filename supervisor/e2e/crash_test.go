@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -158,5 +159,34 @@ func TestJobsInterruptedRunRunsAgain(t *testing.T) {
 	}
 	if calls := h.received(); len(calls) != 1 || calls[0].Header.Get("X-Request-Id") != id {
 		t.Errorf("callbacks: %v", calls)
+	}
+}
+
+// TestJobsShutdownLetsJobsFinish sends SIGTERM while a job runs: it
+// finishes within the grace period and is recorded, so it does not run
+// again after the restart; a queued job waits for the restart.
+func TestJobsShutdownLetsJobsFinish(t *testing.T) {
+	data := t.TempDir()
+	s := jobsServer(t, data, "")
+	running := submitJob(t, s, "/v1/algo/demo/crash", "sleep:1", nil)
+	waitJob(t, s, running, "running", 20*time.Second, func(j map[string]any) bool { return j["state"] == "running" })
+	// Two wait behind it: one in the pool's queue, one in the job queue.
+	queued := []string{submitJob(t, s, "/v1/algo/demo/crash", "a", nil), submitJob(t, s, "/v1/algo/demo/crash", "b", nil)}
+	if err := s.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	if code := s.waitExit(20 * time.Second); code != 0 {
+		t.Errorf("exit status %d", code)
+	}
+
+	s = jobsServer(t, data, "")
+	j := waitJob(t, s, running, "finished", time.Second, finalState)
+	if j["state"] != "succeeded" || j["attempts"] != 1.0 {
+		t.Errorf("the job running at SIGTERM: %v", j)
+	}
+	for _, id := range queued {
+		if j := waitJob(t, s, id, "finished", 20*time.Second, finalState); j["state"] != "succeeded" || j["attempts"] != 1.0 {
+			t.Errorf("a job queued at SIGTERM: %v", j)
+		}
 	}
 }

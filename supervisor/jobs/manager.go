@@ -295,6 +295,12 @@ func (m *Manager) run(ctx context.Context, l *lane, id string) {
 		return
 	}
 	started := func() bool {
+		m.mu.Lock()
+		closing := m.closed
+		m.mu.Unlock()
+		if closing { // a shutdown starts nothing new
+			return false
+		}
 		now := time.Now().UTC()
 		_, err := m.store.update(id, func(r *record) error {
 			if r.State != Queued {
@@ -314,8 +320,12 @@ func (m *Manager) run(ctx context.Context, l *lane, id string) {
 		return true
 	}
 	out, err := m.opts.Executor.Run(ctx, r.request(), started)
-	if m.ctx.Err() != nil {
-		// Stopped by a shutdown: the job runs again after a restart.
+	m.mu.Lock()
+	closing := m.closed
+	m.mu.Unlock()
+	if m.ctx.Err() != nil || (closing && !didStart) {
+		// Stopped or held back by a shutdown: the job runs (again) after
+		// a restart.
 		return
 	}
 	var retry *RetryLater
