@@ -64,7 +64,7 @@ func (r *Runner) processFIFO() {
 			case r.inFlight() == nil:
 				r.fault("", r.scan.pending())
 			case len(r.scan.buf) > r.cfg.MaxResponse:
-				r.fault(fmt.Sprintf("response larger than %d bytes, got %s", r.cfg.MaxResponse, excerpt(r.scan.pending())), nil)
+				r.fault(fmt.Sprintf("response larger than the limit of %d bytes (max_result), got %s", r.cfg.MaxResponse, excerpt(r.scan.pending())), nil)
 			}
 			return
 		case scanNotObject:

@@ -684,7 +684,7 @@ func TestResponseTooLarge(t *testing.T) {
 	r := start(t, Config{Command: pyRunner(t, nil), MaxResponse: 100 << 10})
 	_, err := call(t, r, act{"result": strings.Repeat("x", 1<<20)}, act{"sleep": 60})
 	var fault *FaultError
-	if !errors.As(err, &fault) || !strings.HasPrefix(fault.Reason, "response larger than 102400 bytes, got {") {
+	if !errors.As(err, &fault) || !strings.HasPrefix(fault.Reason, "response larger than the limit of 102400 bytes (max_result), got {") {
 		t.Fatalf("Call = %v, want a *FaultError for the size", err)
 	}
 	waitDone(t, r)

@@ -140,7 +140,7 @@ func newAlgorithm(t *testing.T, s algoSpec) *api.Algorithm {
 		s.timeout = guard
 	}
 	p := pool.New(pool.Options{
-		Name: s.owner + "/" + s.name + "@" + s.version, LangPack: s.pack, Size: 1, Queue: s.queue,
+		Name: s.owner + "/" + s.name + "@" + s.version, LangPack: s.pack, Min: 1, Max: 1, Queue: s.queue,
 		Logger: hclog.NewNullLogger(),
 	})
 	t.Cleanup(func() { p.Stop(context.Background()) })
