@@ -404,6 +404,8 @@ type algorithmInfo struct {
 	State         string `json:"state"`
 	Runners       int    `json:"runners"`
 	Busy          int    `json:"busy"`
+	Starting      int    `json:"starting"`
+	Queued        int    `json:"queued"`
 	LastLoadError string `json:"last_load_error,omitempty"`
 }
 
@@ -414,7 +416,8 @@ func (s *Server) algorithms(w http.ResponseWriter, _ *http.Request) {
 		st := a.Pool.Status()
 		out = append(out, algorithmInfo{
 			Algorithm: a.Owner + "/" + a.Name, Version: a.Version.String(), BuildHash: a.BuildHash,
-			LangPack: a.LangPack, State: st.State, Runners: st.Ready, Busy: st.Busy, LastLoadError: st.LastLoadError,
+			LangPack: a.LangPack, State: st.State, Runners: st.Ready, Busy: st.Busy, Starting: st.Starting, Queued: st.Queued,
+			LastLoadError: st.LastLoadError,
 		})
 	}
 	body, err := json.Marshal(map[string]any{"algorithms": out})

@@ -801,10 +801,10 @@ func TestHealthAndReadiness(t *testing.T) {
 		t.Errorf("/v1/algorithms status = %d, want 200", rec.Code)
 	}
 	want = `{"algorithms":[` +
-		`{"algorithm":"own/algo","version":"2.0.0","build_hash":"0123456789","langpack":"fake","state":"ready","runners":1,"busy":0},` +
-		`{"algorithm":"own/algo","version":"1.0.0","build_hash":"abcdef0123","langpack":"fake","state":"ready","runners":1,"busy":0},` +
-		`{"algorithm":"own/broken","version":"0.1.0","build_hash":"6666666666","langpack":"fake","state":"failed","runners":0,"busy":0,"last_load_error":"SyntaxError: invalid syntax"},` +
-		`{"algorithm":"own/slow","version":"1.0.0","build_hash":"5555555555","langpack":"fake","state":"loading","runners":0,"busy":0}]}`
+		`{"algorithm":"own/algo","version":"2.0.0","build_hash":"0123456789","langpack":"fake","state":"ready","runners":1,"busy":0,"starting":0,"queued":0},` +
+		`{"algorithm":"own/algo","version":"1.0.0","build_hash":"abcdef0123","langpack":"fake","state":"ready","runners":1,"busy":0,"starting":0,"queued":0},` +
+		`{"algorithm":"own/broken","version":"0.1.0","build_hash":"6666666666","langpack":"fake","state":"failed","runners":0,"busy":0,"starting":1,"queued":0,"last_load_error":"SyntaxError: invalid syntax"},` +
+		`{"algorithm":"own/slow","version":"1.0.0","build_hash":"5555555555","langpack":"fake","state":"loading","runners":0,"busy":0,"starting":1,"queued":0}]}`
 	if diff := cmp.Diff(want, jsonAnswer(t, rec)); diff != "" {
 		t.Errorf("/v1/algorithms mismatch (-want +got):\n%s", diff)
 	}
