@@ -77,14 +77,14 @@ func filesFromProto(files []*langpackpb.File) []File {
 func startToProto(r *StartRunnerRequest) *langpackpb.StartRunnerRequest {
 	return &langpackpb.StartRunnerRequest{
 		Dir: r.Dir, Env: r.Env, LoadTimeoutMs: r.LoadTimeout.Milliseconds(),
-		LegacyFifo: r.LegacyFIFO, MaxOutput: int64(r.MaxOutput),
+		LegacyFifo: r.LegacyFIFO, MaxOutput: int64(r.MaxOutput), MaxResult: int64(r.MaxResult),
 	}
 }
 
 func startFromProto(r *langpackpb.StartRunnerRequest) *StartRunnerRequest {
 	return &StartRunnerRequest{
 		Dir: r.GetDir(), Env: r.GetEnv(), LoadTimeout: time.Duration(r.GetLoadTimeoutMs()) * time.Millisecond,
-		LegacyFIFO: r.GetLegacyFifo(), MaxOutput: int(r.GetMaxOutput()),
+		LegacyFIFO: r.GetLegacyFifo(), MaxOutput: int(r.GetMaxOutput()), MaxResult: int(r.GetMaxResult()),
 	}
 }
 

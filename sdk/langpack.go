@@ -189,6 +189,9 @@ type StartRunnerRequest struct {
 	// MaxOutput bounds captured stdout and stderr per request; zero means
 	// pipe.DefaultMaxOutput.
 	MaxOutput int
+	// MaxResult bounds one response of the runner; zero means
+	// pipe.DefaultMaxResponse.
+	MaxResult int
 }
 
 // StartRunnerResponse identifies a ready runner, or says why it failed to load.

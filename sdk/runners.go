@@ -48,6 +48,7 @@ func (p *PipeRunners) StartRunner(ctx context.Context, req *StartRunnerRequest) 
 	}
 	cfg.LoadTimeout = req.LoadTimeout
 	cfg.MaxOutput = req.MaxOutput
+	cfg.MaxResponse = req.MaxResult
 	cfg.LegacyFIFO = req.LegacyFIFO
 	r, err := pipe.Start(ctx, cfg)
 	if err != nil {

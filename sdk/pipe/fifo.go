@@ -64,13 +64,17 @@ func (r *Runner) processFIFO() {
 			case r.inFlight() == nil:
 				r.fault("", r.scan.pending())
 			case len(r.scan.buf) > r.cfg.MaxResponse:
-				r.fault(fmt.Sprintf("response larger than %d bytes, got %s", r.cfg.MaxResponse, excerpt(r.scan.pending())), nil)
+				r.fault(r.tooLarge(r.scan.pending()), nil)
 			}
 			return
 		case scanNotObject:
 			r.fault(fmt.Sprintf("%s, got %s", expectedShape, excerpt(r.scan.buf[start:end])), r.scan.buf[start:end])
 			return
 		case scanComplete:
+			if end-start > r.cfg.MaxResponse {
+				r.fault(r.tooLarge(r.scan.buf[start:end]), nil)
+				return
+			}
 			r.respond(r.scan.buf[start:end])
 			if !r.fifoBad {
 				r.scan.consume(end)
@@ -150,4 +154,9 @@ func (r *Runner) fault(reason string, data []byte) {
 		r.killLocked()
 	}
 	r.mu.Unlock()
+}
+
+// tooLarge describes a response, complete or not, above MaxResponse.
+func (r *Runner) tooLarge(response []byte) string {
+	return fmt.Sprintf("response larger than the limit of %d bytes (max_result), got %s", r.cfg.MaxResponse, excerpt(response))
 }

@@ -681,11 +681,18 @@ done
 
 func TestResponseTooLarge(t *testing.T) {
 	t.Parallel()
-	r := start(t, Config{Command: pyRunner(t, nil), MaxResponse: 100 << 10})
-	_, err := call(t, r, act{"result": strings.Repeat("x", 1<<20)}, act{"sleep": 60})
-	var fault *FaultError
-	if !errors.As(err, &fault) || !strings.HasPrefix(fault.Reason, "response larger than 102400 bytes, got {") {
-		t.Fatalf("Call = %v, want a *FaultError for the size", err)
+	// Larger than the pipe holds (the runner blocks writing it), and small
+	// enough to arrive whole in one read.
+	for _, size := range []int{1 << 20, 4000} {
+		t.Run(strconv.Itoa(size), func(t *testing.T) {
+			t.Parallel()
+			r := start(t, Config{Command: pyRunner(t, nil), MaxResponse: 1024})
+			_, err := call(t, r, act{"result": strings.Repeat("x", size)}, act{"sleep": 60})
+			var fault *FaultError
+			if !errors.As(err, &fault) || !strings.HasPrefix(fault.Reason, "response larger than the limit of 1024 bytes (max_result), got {") {
+				t.Fatalf("Call = %v, want a *FaultError for the size", err)
+			}
+			waitDone(t, r)
+		})
 	}
-	waitDone(t, r)
 }

@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/hashicorp/go-hclog"
@@ -53,14 +54,42 @@ type Options struct {
 	// MaxTimeout caps the ?timeout= of a request.
 	MaxTimeout time.Duration
 	// Jobs stores and runs the asynchronous calls (output=void) and
-	// serves /v1/jobs; its Executor is JobExecutor over the same Registry.
-	Jobs   *jobs.Manager
+	// serves /v1/jobs; its Executor is the server's JobExecutor.
+	Jobs *jobs.Manager
+	// Reload, when set, serves POST /-/reload: it loads the configuration
+	// again and applies it, or returns why it did not.
+	Reload func(context.Context) (*ReloadResult, error)
 	Logger hclog.Logger
+}
+
+// ReloadResult is the answer of a successful reload.
+type ReloadResult struct {
+	// Added, Changed and Removed list the algorithm versions
+	// ("owner/name@1.0.0") that got a pool, got a new pool, or lost theirs.
+	Added   []string `json:"added"`
+	Changed []string `json:"changed"`
+	Removed []string `json:"removed"`
+	// Unchanged counts the versions whose pools were kept as they were.
+	Unchanged int `json:"unchanged"`
+	// Warnings are the new configuration's warnings.
+	Warnings string `json:"warnings,omitempty"`
+}
+
+// InvalidConfigError is a reload refused because the new configuration has
+// errors; the old one keeps serving.
+type InvalidConfigError struct {
+	// Diagnostics is the rendered diagnostics, with file, line and column.
+	Diagnostics string
+}
+
+func (e *InvalidConfigError) Error() string {
+	return "the new configuration is not valid; the old one keeps serving"
 }
 
 // Server is the HTTP API.
 type Server struct {
-	opts Options
+	// opts is swapped whole by Configure.
+	opts atomic.Pointer[Options]
 	mux  *http.ServeMux
 
 	mu sync.Mutex
@@ -72,22 +101,31 @@ type Server struct {
 
 // New returns the API server.
 func New(opts Options) *Server {
-	s := &Server{opts: opts, mux: http.NewServeMux()}
+	s := &Server{mux: http.NewServeMux()}
+	s.opts.Store(&opts)
 	s.mux.HandleFunc("/v1/algo/{owner}/{name}", s.algo)
 	s.mux.HandleFunc("/v1/algo/{owner}/{name}/{version}", s.algo)
 	s.mux.HandleFunc("GET /v1/algorithms", s.algorithms)
-	s.mux.HandleFunc("GET /v1/jobs", s.listJobs)
-	s.mux.HandleFunc("GET /v1/jobs/{id}", s.getJob)
-	s.mux.HandleFunc("DELETE /v1/jobs/{id}", s.cancelJob)
+	s.mux.HandleFunc("GET /v1/jobs", s.withJobs(listJobs))
+	s.mux.HandleFunc("GET /v1/jobs/{id}", s.withJobs(getJob))
+	s.mux.HandleFunc("DELETE /v1/jobs/{id}", s.withJobs(cancelJob))
 	s.mux.HandleFunc("/v1/jobs", methodNotAllowed(http.MethodGet))
 	s.mux.HandleFunc("/v1/jobs/{id}", methodNotAllowed(http.MethodGet, http.MethodDelete))
 	s.mux.HandleFunc("GET /healthz", s.healthz)
 	s.mux.HandleFunc("GET /readyz", s.readyz)
+	s.mux.HandleFunc("POST /-/reload", s.reload)
 	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		platformError(w, http.StatusNotFound, fmt.Sprintf("no such endpoint: %s %s", r.Method, r.URL.Path))
 	})
 	return s
 }
+
+// Configure replaces the options, as after a reload: requests that have
+// begun keep the algorithm they resolved.
+func (s *Server) Configure(opts Options) { s.opts.Store(&opts) }
+
+// options returns the options in force.
+func (s *Server) options() *Options { return s.opts.Load() }
 
 // Drain turns the server away from new work: /readyz answers 503 and new
 // calls get 503 with Retry-After. It returns once the calls in flight
@@ -107,7 +145,7 @@ func (s *Server) Drain(ctx context.Context) {
 		}
 		select {
 		case <-ctx.Done():
-			s.opts.Logger.Warn("shutdown grace over with calls in flight", "calls", n)
+			s.options().Logger.Warn("shutdown grace over with calls in flight", "calls", n)
 			return
 		case <-tick.C:
 		}
@@ -158,7 +196,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 // authorized accepts "Simple <key>", "Bearer <key>" and a bare key.
 func (s *Server) authorized(r *http.Request) bool {
-	if len(s.opts.APIKeys) == 0 {
+	keys := s.options().APIKeys
+	if len(keys) == 0 {
 		return true
 	}
 	given := strings.TrimSpace(r.Header.Get("Authorization"))
@@ -169,7 +208,7 @@ func (s *Server) authorized(r *http.Request) bool {
 		}
 	}
 	ok := false
-	for _, key := range s.opts.APIKeys {
+	for _, key := range keys {
 		if subtle.ConstantTimeCompare([]byte(given), []byte(key)) == 1 {
 			ok = true
 		}
@@ -203,8 +242,8 @@ func (s *Server) parseQuery(r *http.Request, algo *Algorithm) (query, error) {
 		if err != nil || !(secs > 0) || math.IsInf(secs, 1) {
 			return q, fmt.Errorf("invalid timeout %q: give a positive number of seconds", t)
 		}
-		q.timeout = s.opts.MaxTimeout
-		if secs < s.opts.MaxTimeout.Seconds() {
+		q.timeout = s.options().MaxTimeout
+		if secs < q.timeout.Seconds() {
 			q.timeout = time.Duration(secs * float64(time.Second))
 		}
 	}
@@ -238,7 +277,8 @@ func (s *Server) algo(w http.ResponseWriter, r *http.Request) {
 	}
 	defer s.end()
 	owner, name, version := r.PathValue("owner"), r.PathValue("name"), r.PathValue("version")
-	algo, ok := s.opts.Registry.Resolve(owner, name, version)
+	opts := s.options()
+	algo, ok := opts.Registry.Resolve(owner, name, version)
 	if !ok {
 		ref := "algo://" + owner + "/" + name
 		if version != "" {
@@ -252,7 +292,7 @@ func (s *Server) algo(w http.ResponseWriter, r *http.Request) {
 		platformError(w, http.StatusBadRequest, err.Error())
 		return
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.opts.MaxBody))
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, opts.MaxBody))
 	if err != nil {
 		var tooBig *http.MaxBytesError
 		if errors.As(err, &tooBig) {
@@ -366,17 +406,20 @@ type algorithmInfo struct {
 	State         string `json:"state"`
 	Runners       int    `json:"runners"`
 	Busy          int    `json:"busy"`
+	Starting      int    `json:"starting"`
+	Queued        int    `json:"queued"`
 	LastLoadError string `json:"last_load_error,omitempty"`
 }
 
 func (s *Server) algorithms(w http.ResponseWriter, _ *http.Request) {
-	all := s.opts.Registry.All()
+	all := s.options().Registry.All()
 	out := make([]algorithmInfo, 0, len(all))
 	for _, a := range all {
 		st := a.Pool.Status()
 		out = append(out, algorithmInfo{
 			Algorithm: a.Owner + "/" + a.Name, Version: a.Version.String(), BuildHash: a.BuildHash,
-			LangPack: a.LangPack, State: st.State, Runners: st.Ready, Busy: st.Busy, LastLoadError: st.LastLoadError,
+			LangPack: a.LangPack, State: st.State, Runners: st.Ready, Busy: st.Busy, Starting: st.Starting, Queued: st.Queued,
+			LastLoadError: st.LastLoadError,
 		})
 	}
 	body, err := json.Marshal(map[string]any{"algorithms": out})
@@ -402,7 +445,7 @@ func (s *Server) readyz(w http.ResponseWriter, _ *http.Request) {
 		return
 	}
 	var waiting []string
-	for _, a := range s.opts.Registry.All() {
+	for _, a := range s.options().Registry.All() {
 		if st := a.Pool.Status(); st.State != pool.StateReady {
 			waiting = append(waiting, fmt.Sprintf("%s/%s@%s (%s)", a.Owner, a.Name, a.Version, st.State))
 		}
@@ -413,4 +456,25 @@ func (s *Server) readyz(w http.ResponseWriter, _ *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, []byte(`{"status":"ready"}`))
+}
+
+// reload serves POST /-/reload.
+func (s *Server) reload(w http.ResponseWriter, r *http.Request) {
+	load := s.options().Reload
+	if load == nil {
+		platformError(w, http.StatusNotFound, "reload is not available: the server was not started from a configuration")
+		return
+	}
+	res, err := load(r.Context())
+	var invalid *InvalidConfigError
+	switch {
+	case errors.As(err, &invalid):
+		body, _ := json.Marshal(map[string]any{"error": map[string]string{"message": invalid.Error(), "diagnostics": invalid.Diagnostics}})
+		writeJSON(w, http.StatusBadRequest, body)
+	case err != nil:
+		platformError(w, http.StatusInternalServerError, "reload failed; the old configuration keeps serving: "+err.Error())
+	default:
+		body, _ := json.Marshal(map[string]any{"status": "reloaded", "result": res})
+		writeJSON(w, http.StatusOK, body)
+	}
 }

@@ -141,7 +141,7 @@ func newAlgorithm(t *testing.T, s algoSpec) *api.Algorithm {
 		s.timeout = guard
 	}
 	p := pool.New(pool.Options{
-		Name: s.owner + "/" + s.name + "@" + s.version, LangPack: s.pack, Size: 1, Queue: s.queue,
+		Name: s.owner + "/" + s.name + "@" + s.version, LangPack: s.pack, Min: 1, Max: 1, Queue: s.queue,
 		Logger: hclog.NewNullLogger(),
 	})
 	t.Cleanup(func() { p.Stop(context.Background()) })
@@ -679,8 +679,9 @@ func TestRawOutput(t *testing.T) {
 // a fresh store.
 func withJobs(t *testing.T, algos []*api.Algorithm) *api.Server {
 	t.Helper()
-	registry := api.NewRegistry(algos)
-	m, err := jobs.Open(jobs.Options{DataDir: t.TempDir(), Executor: api.JobExecutor(registry), MaxQueued: 2})
+	opts := api.Options{Registry: api.NewRegistry(algos), MaxBody: 1 << 20, MaxTimeout: guard, Logger: hclog.NewNullLogger()}
+	srv := api.New(opts)
+	m, err := jobs.Open(jobs.Options{DataDir: t.TempDir(), Executor: srv.JobExecutor(), MaxQueued: 2})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -693,7 +694,9 @@ func withJobs(t *testing.T, algos []*api.Algorithm) *api.Server {
 			t.Error(err)
 		}
 	})
-	return api.New(api.Options{Registry: registry, MaxBody: 1 << 20, MaxTimeout: guard, Jobs: m, Logger: hclog.NewNullLogger()})
+	opts.Jobs = m
+	srv.Configure(opts)
+	return srv
 }
 
 func TestVoidOutput(t *testing.T) {
@@ -868,10 +871,10 @@ func TestHealthAndReadiness(t *testing.T) {
 		t.Errorf("/v1/algorithms status = %d, want 200", rec.Code)
 	}
 	want = `{"algorithms":[` +
-		`{"algorithm":"own/algo","version":"2.0.0","build_hash":"0123456789","langpack":"fake","state":"ready","runners":1,"busy":0},` +
-		`{"algorithm":"own/algo","version":"1.0.0","build_hash":"abcdef0123","langpack":"fake","state":"ready","runners":1,"busy":0},` +
-		`{"algorithm":"own/broken","version":"0.1.0","build_hash":"6666666666","langpack":"fake","state":"failed","runners":0,"busy":0,"last_load_error":"SyntaxError: invalid syntax"},` +
-		`{"algorithm":"own/slow","version":"1.0.0","build_hash":"5555555555","langpack":"fake","state":"loading","runners":0,"busy":0}]}`
+		`{"algorithm":"own/algo","version":"2.0.0","build_hash":"0123456789","langpack":"fake","state":"ready","runners":1,"busy":0,"starting":0,"queued":0},` +
+		`{"algorithm":"own/algo","version":"1.0.0","build_hash":"abcdef0123","langpack":"fake","state":"ready","runners":1,"busy":0,"starting":0,"queued":0},` +
+		`{"algorithm":"own/broken","version":"0.1.0","build_hash":"6666666666","langpack":"fake","state":"failed","runners":0,"busy":0,"starting":1,"queued":0,"last_load_error":"SyntaxError: invalid syntax"},` +
+		`{"algorithm":"own/slow","version":"1.0.0","build_hash":"5555555555","langpack":"fake","state":"loading","runners":0,"busy":0,"starting":1,"queued":0}]}`
 	if diff := cmp.Diff(want, jsonAnswer(t, rec)); diff != "" {
 		t.Errorf("/v1/algorithms mismatch (-want +got):\n%s", diff)
 	}
@@ -896,5 +899,19 @@ func TestHealthAndReadiness(t *testing.T) {
 	}
 	if rec := get("/v1/algorithms"); rec.Code != http.StatusOK || jsonAnswer(t, rec) != `{"algorithms":[]}` {
 		t.Errorf("/v1/algorithms of no algorithms = %d %s", rec.Code, rec.Body)
+	}
+}
+
+func TestJobsWithoutStore(t *testing.T) {
+	srv := newServer(standardAlgos(t), api.Options{})
+	for _, req := range []request{
+		{method: http.MethodGet, target: "/v1/jobs"},
+		{target: "/v1/algo/own/algo?output=void", contentType: "text/plain", body: "x"},
+	} {
+		rec := serve(t, srv, req)
+		want := `{"error":{"message":"asynchronous calls are not available: the server has no job store"}}`
+		if rec.Code != http.StatusServiceUnavailable || jsonAnswer(t, rec) != want {
+			t.Errorf("%s: %d %s", req.target, rec.Code, rec.Body)
+		}
 	}
 }

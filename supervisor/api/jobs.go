@@ -33,15 +33,20 @@ const (
 	maxJobsLimit     = 1000
 )
 
-// JobExecutor runs jobs on the pools of the registry's algorithms, the
-// way synchronous calls run.
-func JobExecutor(registry *Registry) jobs.Executor { return executor{registry} }
+// JobExecutor runs jobs on the pools of the server's algorithms, the way
+// synchronous calls run, with the registry in force when each job starts
+// (a reload may have replaced the one it was submitted to).
+func (s *Server) JobExecutor() jobs.Executor { return executor{s} }
 
-type executor struct{ registry *Registry }
+type executor struct{ s *Server }
 
 func (e executor) resolve(algorithm, version string) (*Algorithm, bool) {
 	owner, name, _ := strings.Cut(algorithm, "/")
-	return e.registry.Resolve(owner, name, version)
+	registry := e.s.options().Registry
+	if registry == nil {
+		return nil, false
+	}
+	return registry.Resolve(owner, name, version)
 }
 
 // Slots lets a job run on each runner of the pool and, when its queue has
@@ -98,7 +103,11 @@ func (s *Server) submit(w http.ResponseWriter, r *http.Request, algo *Algorithm,
 		}
 		req.CallbackURL = v
 	}
-	id, _, err := s.opts.Jobs.Submit(req)
+	m := s.jobs(w)
+	if m == nil {
+		return
+	}
+	id, _, err := m.Submit(req)
 	if errors.Is(err, jobs.ErrQueueFull) {
 		unavailable(w, "1", err.Error())
 		return
@@ -133,13 +142,31 @@ func writeValue(w http.ResponseWriter, v any) {
 	writeJSON(w, http.StatusOK, body)
 }
 
-func (s *Server) getJob(w http.ResponseWriter, r *http.Request) {
-	j, err := s.opts.Jobs.Get(r.PathValue("id"))
+// jobs returns the job manager, or answers 503 when there is none.
+func (s *Server) jobs(w http.ResponseWriter) *jobs.Manager {
+	m := s.options().Jobs
+	if m == nil {
+		unavailable(w, "5", "asynchronous calls are not available: the server has no job store")
+	}
+	return m
+}
+
+// withJobs serves a route of the job manager.
+func (s *Server) withJobs(h func(http.ResponseWriter, *http.Request, *jobs.Manager)) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if m := s.jobs(w); m != nil {
+			h(w, r, m)
+		}
+	}
+}
+
+func getJob(w http.ResponseWriter, r *http.Request, m *jobs.Manager) {
+	j, err := m.Get(r.PathValue("id"))
 	writeJob(w, r, j, err)
 }
 
-func (s *Server) cancelJob(w http.ResponseWriter, r *http.Request) {
-	j, err := s.opts.Jobs.Cancel(r.PathValue("id"))
+func cancelJob(w http.ResponseWriter, r *http.Request, m *jobs.Manager) {
+	j, err := m.Cancel(r.PathValue("id"))
 	if errors.Is(err, jobs.ErrFinished) {
 		platformError(w, http.StatusConflict, fmt.Sprintf("job %s has already %s", j.ID, j.State))
 		return
@@ -160,7 +187,7 @@ func writeJob(w http.ResponseWriter, r *http.Request, j *jobs.Job, err error) {
 var jobStates = []string{jobs.Queued, jobs.Running, jobs.Succeeded, jobs.Failed, jobs.Cancelled}
 
 // listJobs answers GET /v1/jobs?algorithm=owner/name&state=S&limit=N&cursor=C.
-func (s *Server) listJobs(w http.ResponseWriter, r *http.Request) {
+func listJobs(w http.ResponseWriter, r *http.Request, m *jobs.Manager) {
 	values := r.URL.Query()
 	f := jobs.Filter{Algorithm: strings.TrimPrefix(values.Get("algorithm"), "algo://"), State: values.Get("state"), Limit: defaultJobsLimit, Cursor: values.Get("cursor")}
 	if f.State != "" && !slices.Contains(jobStates, f.State) {
@@ -175,7 +202,7 @@ func (s *Server) listJobs(w http.ResponseWriter, r *http.Request) {
 		}
 		f.Limit = n
 	}
-	list, next, err := s.opts.Jobs.List(f)
+	list, next, err := m.List(f)
 	if errors.Is(err, jobs.ErrBadCursor) {
 		platformError(w, http.StatusBadRequest, fmt.Sprintf("invalid cursor %q: pass the next_cursor of an earlier page", f.Cursor))
 		return

@@ -30,7 +30,7 @@ first; its diagnostics point at the lines to fix.`,
 				plan.Kill()
 				return err
 			}
-			return serve.Run(cmd.Context(), plan, listener, g.logger())
+			return serve.Run(cmd.Context(), loadOptions(cmd, g, configPath), plan, listener, g.logger())
 		},
 	}
 	cmd.Flags().StringVar(&configPath, "config", "configs", "HCL configuration file or folder")
@@ -66,15 +66,20 @@ func loadPlan(cmd *cobra.Command, g *globals, configPath string) (*serve.Plan, e
 	if _, err := os.Stat(configPath); err != nil {
 		return nil, fmt.Errorf("--config: %w", err)
 	}
-	ctx := cmd.Context()
-	plan, err := serve.Load(ctx, serve.Options{
-		ConfigPath:    configPath,
-		PluginDir:     g.pluginDir,
-		AdapterLogger: g.adapterLogger(),
-		Diagnostics:   cmd.ErrOrStderr(),
-	})
+	plan, err := serve.Load(cmd.Context(), loadOptions(cmd, g, configPath))
 	if errors.Is(err, serve.ErrInvalidConfig) {
 		return nil, fmt.Errorf("%s: %w", configPath, err)
 	}
 	return plan, err
+}
+
+// loadOptions are the options serve.Load is given, at start-up and on
+// each reload.
+func loadOptions(cmd *cobra.Command, g *globals, configPath string) serve.Options {
+	return serve.Options{
+		ConfigPath:    configPath,
+		PluginDir:     g.pluginDir,
+		AdapterLogger: g.adapterLogger(),
+		Diagnostics:   cmd.ErrOrStderr(),
+	}
 }

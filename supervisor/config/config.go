@@ -45,6 +45,15 @@ type Server struct {
 	// ShutdownGrace is how long shutdown waits for requests in flight, >= 0.
 	// Default 30s.
 	ShutdownGrace time.Duration
+	// MaxTimeout caps the ?timeout= a request may ask for, > 0.
+	// Default 3000s.
+	MaxTimeout time.Duration
+	// MaxOutput bounds the stdout and stderr captured per request, > 0;
+	// an algorithm's max_output overrides it. Default 1MiB.
+	MaxOutput int64
+	// MaxResult bounds one response of a runner, > 0; an algorithm's
+	// max_result overrides it. Default 15MiB.
+	MaxResult int64
 	// DataDir is the folder of the job store, created on first use.
 	// Default "data", relative to the working directory; a value in a file
 	// is absolute, resolved against that file's folder.
@@ -100,9 +109,16 @@ type Algorithm struct {
 	Env map[string]string
 	// Workers sizes the algorithm's pool of workers.
 	Workers Workers
-	// Queue is how many requests may wait for a free worker, >= 0.
+	// Queue is how many requests may wait for a busy worker, >= 0; a
+	// request waiting for a worker being started does not count.
 	// Default 64.
 	Queue int
+	// MaxOutput bounds the stdout and stderr captured per request, > 0.
+	// Default: the server's max_output.
+	MaxOutput int64
+	// MaxResult bounds one response of a worker, > 0. Default: the
+	// server's max_result.
+	MaxResult int64
 	// Callback is the callback block, nil when there is none.
 	Callback *Callback
 
@@ -120,11 +136,14 @@ type Algorithm struct {
 type Workers struct {
 	// Min is how many workers are kept running, 0 <= Min <= Max. Default 1.
 	Min int
-	// Max is the most workers that run at once, >= 1. Default 1.
+	// Max is the most workers that run at once, >= 1. Default 4.
 	Max int
 	// IdleTimeout is how long a worker above Min may stay idle, > 0.
 	// Default 5m.
 	IdleTimeout time.Duration
+	// MaxRestartDelay caps the backoff between attempts to start a worker
+	// that fails to load or keeps crashing, > 0. Default 30s.
+	MaxRestartDelay time.Duration
 }
 
 // Options tunes Load.
@@ -153,8 +172,12 @@ const (
 	defaultLoadTimeout   = 5 * time.Minute
 	defaultQueue         = 64
 	defaultWorkersMin    = 1
-	defaultWorkersMax    = 1
+	defaultWorkersMax    = 4
 	defaultIdleTimeout   = 5 * time.Minute
+	defaultRestartDelay  = 30 * time.Second
+	defaultMaxTimeout    = 3000 * time.Second
+	defaultMaxOutput     = 1 << 20
+	defaultMaxResult     = 15 << 20
 	defaultDataDir       = "data"
 	defaultMaxQueued     = 10000
 	defaultRetention     = 24 * time.Hour
@@ -169,6 +192,9 @@ func defaultServer() Server {
 		MaxBody:       defaultMaxBody,
 		ReadTimeout:   defaultReadTimeout,
 		ShutdownGrace: defaultShutdownGrace,
+		MaxTimeout:    defaultMaxTimeout,
+		MaxOutput:     defaultMaxOutput,
+		MaxResult:     defaultMaxResult,
 		DataDir:       defaultDataDir,
 	}
 }
@@ -189,9 +215,10 @@ func defaultAlgorithm() *Algorithm {
 		LoadTimeout: defaultLoadTimeout,
 		Env:         map[string]string{},
 		Workers: Workers{
-			Min:         defaultWorkersMin,
-			Max:         defaultWorkersMax,
-			IdleTimeout: defaultIdleTimeout,
+			Min:             defaultWorkersMin,
+			Max:             defaultWorkersMax,
+			IdleTimeout:     defaultIdleTimeout,
+			MaxRestartDelay: defaultRestartDelay,
 		},
 		Queue: defaultQueue,
 	}
@@ -230,6 +257,15 @@ func Load(path string, opts Options) (*Config, *Files, hcl.Diagnostics) {
 			continue
 		}
 		diags = append(diags, l.file(f.Body)...)
+	}
+	// The server block may come after the algorithms that inherit from it.
+	for _, a := range l.cfg.Algorithms {
+		if a.MaxOutput == 0 {
+			a.MaxOutput = l.cfg.Server.MaxOutput
+		}
+		if a.MaxResult == 0 {
+			a.MaxResult = l.cfg.Server.MaxResult
+		}
 	}
 	sortDiagnostics(diags)
 	return l.cfg, files, diags

@@ -54,7 +54,7 @@ func defaultJobsForTest() Jobs {
 }
 
 func defaultWorkers() Workers {
-	return Workers{Min: 1, Max: 1, IdleTimeout: 5 * time.Minute}
+	return Workers{Min: 1, Max: 4, IdleTimeout: 5 * time.Minute, MaxRestartDelay: 30 * time.Second}
 }
 
 func TestLoadGood(t *testing.T) {
@@ -62,10 +62,11 @@ func TestLoadGood(t *testing.T) {
 		return &Algorithm{
 			Owner: "demo", Name: "hello", Path: abs(t, "algos/hello"), Version: "1.0.0",
 			Timeout: 300 * time.Second, LoadTimeout: 5 * time.Minute,
-			Workers: defaultWorkers(), Queue: 64,
+			Workers: defaultWorkers(), Queue: 64, MaxOutput: 1 << 20, MaxResult: 15 << 20,
 		}
 	}
-	defaults := Server{Listen: "0.0.0.0:9999", MaxBody: 10 << 20, ReadTimeout: 60 * time.Second, ShutdownGrace: 30 * time.Second, DataDir: "data"}
+	defaults := Server{Listen: "0.0.0.0:9999", MaxBody: 10 << 20, ReadTimeout: 60 * time.Second, ShutdownGrace: 30 * time.Second,
+		MaxTimeout: 3000 * time.Second, MaxOutput: 1 << 20, MaxResult: 15 << 20, DataDir: "data"}
 	jobs := defaultJobsForTest()
 
 	tests := map[string]func(t *testing.T) *Config{
@@ -83,6 +84,9 @@ func TestLoadGood(t *testing.T) {
 					APIKeys:       []string{"k1", "secret"},
 					ReadTimeout:   90 * time.Second,
 					ShutdownGrace: 0,
+					MaxTimeout:    10 * time.Minute,
+					MaxOutput:     2 << 20,
+					MaxResult:     20e6,
 					DataDir:       abs(t, "state/jobs"),
 				},
 				Jobs:      Jobs{MaxQueued: 500, Retention: time.Hour, CallbackBackoffMin: 100 * time.Millisecond, CallbackBackoffMax: 10 * time.Second},
@@ -92,17 +96,23 @@ func TestLoadGood(t *testing.T) {
 					{
 						Owner: "demo", Name: "hello", LangPack: "python", Path: abs(t, "algos/hello"), Version: "1.0.0",
 						Timeout: 10 * time.Second, LoadTimeout: 90 * time.Second,
-						Env:      map[string]string{"GREETING": "hi", "TOKEN": "t0k"},
-						Workers:  Workers{Min: 0, Max: 4, IdleTimeout: 2 * time.Minute},
-						Queue:    0,
+						Env:       map[string]string{"GREETING": "hi", "TOKEN": "t0k"},
+						Workers:   Workers{Min: 0, Max: 4, IdleTimeout: 2 * time.Minute, MaxRestartDelay: 5 * time.Second},
+						Queue:     0,
+						MaxOutput: 64 << 10, MaxResult: 20e6,
 						Callback: &Callback{URL: "https://hooks.example.com/langserver", Secret: "secret", MaxAttempts: 5},
 					},
-					func() *Algorithm { a := hello(t); a.Version = "2.1.10"; return a }(),
+					func() *Algorithm {
+						a := hello(t)
+						a.Version = "2.1.10"
+						a.MaxOutput, a.MaxResult = 2<<20, 20e6
+						return a
+					}(),
 					{
 						Owner: "demo", Name: "echo", LangPack: "pipe", Path: abs(t, "algos/echo"), Version: "1.0.0",
 						Timeout: 300 * time.Second, LoadTimeout: 5 * time.Minute,
-						Workers: Workers{Min: 1, Max: 3, IdleTimeout: 5 * time.Minute},
-						Queue:   64,
+						Workers: Workers{Min: 1, Max: 3, IdleTimeout: 5 * time.Minute, MaxRestartDelay: 30 * time.Second},
+						Queue:   64, MaxOutput: 2 << 20, MaxResult: 20e6,
 					},
 				},
 			}
@@ -217,12 +227,13 @@ func TestLoadFolder(t *testing.T) {
 		return &Algorithm{
 			Owner: "demo", Name: name, Path: abs(t, "algos/"+name), Version: version,
 			Timeout: 300 * time.Second, LoadTimeout: 5 * time.Minute,
-			Workers: defaultWorkers(), Queue: 64,
+			Workers: defaultWorkers(), Queue: 64, MaxOutput: 1 << 20, MaxResult: 15 << 20,
 		}
 	}
 	want := &Config{
-		Server: Server{Listen: ":9000", MaxBody: 10 << 20, ReadTimeout: 60 * time.Second, ShutdownGrace: 30 * time.Second, DataDir: "data"},
-		Jobs:   defaultJobsForTest(),
+		Server: Server{Listen: ":9000", MaxBody: 10 << 20, ReadTimeout: 60 * time.Second, ShutdownGrace: 30 * time.Second,
+			MaxTimeout: 3000 * time.Second, MaxOutput: 1 << 20, MaxResult: 15 << 20, DataDir: "data"},
+		Jobs: defaultJobsForTest(),
 		// Files in name order, blocks in file order.
 		Algorithms: []*Algorithm{algo("hello", "1.0.0"), algo("echo", "1.0.0"), algo("hello", "1.1.0")},
 	}
@@ -242,12 +253,12 @@ func TestLoadRanges(t *testing.T) {
 	pos := func(r hcl.Range) string { return r.String() }
 	a := cfg.Algorithms[0]
 	for _, tt := range []struct{ what, got, want string }{
-		{"DeclRange", pos(a.DeclRange), "testdata/full.good.hcl:26,1-23"},
-		{"LangPackRange", pos(a.LangPackRange), "testdata/full.good.hcl:27,18-26"},
-		{"PathRange", pos(a.PathRange), "testdata/full.good.hcl:28,18-33"},
+		{"DeclRange", pos(a.DeclRange), "testdata/full.good.hcl:29,1-23"},
+		{"LangPackRange", pos(a.LangPackRange), "testdata/full.good.hcl:30,18-26"},
+		{"PathRange", pos(a.PathRange), "testdata/full.good.hcl:31,18-33"},
 		// Without a langpack attribute, LangPackRange is the block's header.
-		{"LangPackRange (absent)", pos(cfg.Algorithms[1].LangPackRange), "testdata/full.good.hcl:47,1-23"},
-		{"LangPack DeclRange", pos(cfg.LangPacks["python"].DeclRange), "testdata/full.good.hcl:21,1-18"},
+		{"LangPackRange (absent)", pos(cfg.Algorithms[1].LangPackRange), "testdata/full.good.hcl:52,1-23"},
+		{"LangPack DeclRange", pos(cfg.LangPacks["python"].DeclRange), "testdata/full.good.hcl:24,1-18"},
 	} {
 		if tt.got != tt.want {
 			t.Errorf("%s = %s, want %s", tt.what, tt.got, tt.want)
@@ -287,8 +298,8 @@ func TestLoadCheck(t *testing.T) {
 	if diff := cmp.Diff([]string{"demo/hello@1.0.0", "demo/hello@2.1.10", "demo/echo@1.0.0"}, checked); diff != "" {
 		t.Errorf("checked (-want +got):\n%s", diff)
 	}
-	if len(diags) != 1 || diags[0].Summary != "No LangPack" || diags[0].Subject.Start.Line != 47 {
-		t.Errorf("diagnostics = %v, want one No LangPack at line 47", diags)
+	if len(diags) != 1 || diags[0].Summary != "No LangPack" || diags[0].Subject.Start.Line != 52 {
+		t.Errorf("diagnostics = %v, want one No LangPack at line 52", diags)
 	}
 
 	// An algorithm with errors of its own is not checked.

@@ -62,6 +62,12 @@ type serverBody struct {
 	ReadTimeoutRange   hcl.Range `hcl:"read_timeout,attr_value_range"`
 	ShutdownGrace      cty.Value `hcl:"shutdown_grace,optional"`
 	ShutdownGraceRange hcl.Range `hcl:"shutdown_grace,attr_value_range"`
+	MaxTimeout         cty.Value `hcl:"max_timeout,optional"`
+	MaxTimeoutRange    hcl.Range `hcl:"max_timeout,attr_value_range"`
+	MaxOutput          cty.Value `hcl:"max_output,optional"`
+	MaxOutputRange     hcl.Range `hcl:"max_output,attr_value_range"`
+	MaxResult          cty.Value `hcl:"max_result,optional"`
+	MaxResultRange     hcl.Range `hcl:"max_result,attr_value_range"`
 	DataDir            cty.Value `hcl:"data_dir,optional"`
 	DataDirRange       hcl.Range `hcl:"data_dir,attr_value_range"`
 }
@@ -106,6 +112,10 @@ type algorithmBody struct {
 	EnvRange         hcl.Range     `hcl:"env,attr_value_range"`
 	Queue            cty.Value     `hcl:"queue,optional"`
 	QueueRange       hcl.Range     `hcl:"queue,attr_value_range"`
+	MaxOutput        cty.Value     `hcl:"max_output,optional"`
+	MaxOutputRange   hcl.Range     `hcl:"max_output,attr_value_range"`
+	MaxResult        cty.Value     `hcl:"max_result,optional"`
+	MaxResultRange   hcl.Range     `hcl:"max_result,attr_value_range"`
 	Workers          *workersBody  `hcl:"workers,block"`
 	Callback         *callbackBody `hcl:"callback,block"`
 }
@@ -118,6 +128,8 @@ type workersBody struct {
 	MaxRange         hcl.Range `hcl:"max,attr_value_range"`
 	IdleTimeout      cty.Value `hcl:"idle_timeout,optional"`
 	IdleTimeoutRange hcl.Range `hcl:"idle_timeout,attr_value_range"`
+	RestartDelay     cty.Value `hcl:"max_restart_delay,optional"`
+	RestartDelayRng  hcl.Range `hcl:"max_restart_delay,attr_value_range"`
 }
 
 // loader accumulates the Config over the files, remembering what must be
@@ -202,6 +214,15 @@ func (l *loader) server(b *blockHeader) hcl.Diagnostics {
 	}
 	if v, ok := durationValue(&diags, "shutdown_grace", body.ShutdownGrace, body.ShutdownGraceRange, true); ok {
 		target.ShutdownGrace = v
+	}
+	if v, ok := durationValue(&diags, "max_timeout", body.MaxTimeout, body.MaxTimeoutRange, false); ok {
+		target.MaxTimeout = v
+	}
+	if v, ok := sizeValue(&diags, "max_output", body.MaxOutput, body.MaxOutputRange); ok {
+		target.MaxOutput = v
+	}
+	if v, ok := sizeValue(&diags, "max_result", body.MaxResult, body.MaxResultRange); ok {
+		target.MaxResult = v
 	}
 	if v, ok := stringValue(&diags, "data_dir", body.DataDir, body.DataDirRange); ok {
 		if dir, d := dataDir(v, body.DataDirRange); d != nil {
@@ -416,6 +437,12 @@ func (l *loader) algorithm(b *algorithmHeader) hcl.Diagnostics {
 			a.Queue = v
 		}
 	}
+	if v, ok := sizeValue(&diags, "max_output", body.MaxOutput, body.MaxOutputRange); ok {
+		a.MaxOutput = v
+	}
+	if v, ok := sizeValue(&diags, "max_result", body.MaxResult, body.MaxResultRange); ok {
+		a.MaxResult = v
+	}
 	if body.Workers != nil {
 		diags = append(diags, workers(&a.Workers, body.Workers)...)
 	}
@@ -465,6 +492,9 @@ func workers(w *Workers, body *workersBody) hcl.Diagnostics {
 	}
 	if v, ok := durationValue(&diags, "idle_timeout", body.IdleTimeout, body.IdleTimeoutRange, false); ok {
 		w.IdleTimeout = v
+	}
+	if v, ok := durationValue(&diags, "max_restart_delay", body.RestartDelay, body.RestartDelayRng, false); ok {
+		w.MaxRestartDelay = v
 	}
 	if w.Min > w.Max && !diags.HasErrors() {
 		subject, detail := body.MinRange, fmt.Sprintf("min = %d is greater than max = %d", w.Min, w.Max)

@@ -640,6 +640,7 @@ func TestServeQueueFull(t *testing.T) {
 algorithm "demo/crash" {
   path  = "{{examples}}/python/crash"
   queue = 0
+  workers { max = 1 }
 }
 `)
 	waitReady(t, s)
@@ -756,6 +757,7 @@ func TestServeDisconnectedCallerLeavesTheQueue(t *testing.T) {
 	s := serveServer(t, `
 algorithm "demo/crash" {
   path = "{{examples}}/python/crash"
+  workers { max = 1 }
 }
 `)
 	waitReady(t, s)

@@ -223,6 +223,12 @@ func (m *Manager) Run(ctx context.Context) error {
 	return m.store.close()
 }
 
+// Close closes the store of a Manager whose Run was never called.
+func (m *Manager) Close() error {
+	m.cancel()
+	return m.store.close()
+}
+
 func (m *Manager) running() int {
 	m.mu.Lock()
 	defer m.mu.Unlock()

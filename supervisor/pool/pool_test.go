@@ -105,9 +105,13 @@ func (f *fakePack) stoppedRunners() []string {
 	return out
 }
 
+// testRestartDelay keeps load retries quick in tests that go through a
+// crash loop.
+const testRestartDelay = 20 * time.Millisecond
+
 func newPool(t *testing.T, f *fakePack, size, queue int) *Pool {
 	t.Helper()
-	p := New(Options{Name: "owner/algo@1.0.0", LangPack: f, Size: size, Queue: queue, Logger: hclog.NewNullLogger()})
+	p := New(Options{Name: "owner/algo@1.0.0", LangPack: f, Min: size, Max: size, Queue: queue, MaxRestartDelay: testRestartDelay, Logger: hclog.NewNullLogger()})
 	t.Cleanup(func() { p.Stop(context.Background()) })
 	return p
 }
@@ -181,12 +185,12 @@ func result(r callResult) string {
 	return string(r.resp.Result)
 }
 
-func TestStartsSizeRunners(t *testing.T) {
-	for _, size := range []int{0, 1, 3} {
+func TestStartsMinRunners(t *testing.T) {
+	for _, size := range []int{1, 3} {
 		t.Run(fmt.Sprint(size), func(t *testing.T) {
 			f := newFakePack()
 			p := newPool(t, f, size, 0)
-			want := max(size, 1)
+			want := size
 			waitIdle(t, p, want)
 			if diff := cmp.Diff(Status{State: StateReady, Ready: want}, p.Status()); diff != "" {
 				t.Errorf("Status mismatch (-want +got):\n%s", diff)
@@ -562,11 +566,6 @@ func TestLoadFailureFailsCallers(t *testing.T) {
 			resp:        &sdk.StartRunnerResponse{LoadFailure: &sdk.LoadFailure{Message: "SyntaxError: bad", ExitCode: 1, Output: []byte("trace")}},
 			wantFailure: &sdk.LoadFailure{Message: "SyntaxError: bad", ExitCode: 1, Output: []byte("trace")},
 		},
-		{
-			name:        "adapter error",
-			err:         errors.New("adapter crashed"),
-			wantFailure: &sdk.LoadFailure{Message: "adapter crashed", ExitCode: -1},
-		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -603,12 +602,11 @@ func TestLoadFailureFailsCallers(t *testing.T) {
 				t.Errorf("LoadError.Error() = %q, want %q", got, want)
 			}
 
-			want := Status{State: StateFailed, LastLoadError: tt.wantFailure.Message}
+			want := Status{State: StateFailed, Starting: 1, LastLoadError: tt.wantFailure.Message}
 			if diff := cmp.Diff(want, p.Status()); diff != "" {
 				t.Errorf("Status mismatch (-want +got):\n%s", diff)
 			}
-			// A new caller fails at once rather than waiting for the retry:
-			// the next StartRunner is at least a second away.
+			// A new caller fails at once rather than waiting for the retry.
 			ctx, cancel := context.WithTimeout(context.Background(), guard)
 			defer cancel()
 			_, err := p.Call(ctx, &sdk.CallRequest{Input: []byte("late")}, nil)
@@ -624,10 +622,10 @@ func TestLoadFailureRecovers(t *testing.T) {
 	retrying := make(chan struct{})
 	succeed := make(chan struct{})
 	f.start = func(ctx context.Context, n int) (*sdk.StartRunnerResponse, error) {
-		switch n {
-		case 1:
+		switch {
+		case n <= CrashLoop:
 			return &sdk.StartRunnerResponse{LoadFailure: &sdk.LoadFailure{Message: "missing module", ExitCode: 1}}, nil
-		case 2:
+		case n == CrashLoop+1:
 			close(retrying)
 			select {
 			case <-succeed:
@@ -639,9 +637,9 @@ func TestLoadFailureRecovers(t *testing.T) {
 	}
 	p := newPool(t, f, 1, 1)
 
-	// The retry begins only after the first failure was recorded.
+	// The retry begins only after the crash loop was recorded.
 	recv(t, retrying, "the retried StartRunner")
-	if diff := cmp.Diff(Status{State: StateFailed, LastLoadError: "missing module"}, p.Status()); diff != "" {
+	if diff := cmp.Diff(Status{State: StateFailed, Starting: 1, LastLoadError: "missing module"}, p.Status()); diff != "" {
 		t.Errorf("Status while failing mismatch (-want +got):\n%s", diff)
 	}
 	var le *LoadError
@@ -657,7 +655,7 @@ func TestLoadFailureRecovers(t *testing.T) {
 	done := goCall(context.Background(), p, "ok")
 	c := recv(t, f.calls, "the call after recovery")
 	c.answer(t)
-	if got, want := result(recv(t, done, "the result after recovery")), `"r2:ok"`; got != want {
+	if got, want := result(recv(t, done, "the result after recovery")), fmt.Sprintf(`"r%d:ok"`, CrashLoop+1); got != want {
 		t.Errorf("Call after recovery = %s, want %s", got, want)
 	}
 }
@@ -677,7 +675,7 @@ func TestPartialLoadFailure(t *testing.T) {
 		<-ctx.Done()
 		return nil, ctx.Err()
 	}
-	p := New(Options{Name: "owner/algo@1.0.0", LangPack: f, Size: 2, Queue: 1, Logger: hclog.NewNullLogger()})
+	p := New(Options{Name: "owner/algo@1.0.0", LangPack: f, Min: 2, Max: 2, Queue: 1, Logger: hclog.NewNullLogger()})
 	waitIdle(t, p, 1)
 	first := goCall(context.Background(), p, "busy")
 	busy := recv(t, f.calls, "the busy call")
@@ -688,9 +686,10 @@ func TestPartialLoadFailure(t *testing.T) {
 	// begins only after the failure was recorded.
 	close(gate)
 	recv(t, retrying, "the retried StartRunner")
-	// One runner is up: the pool is ready and the caller keeps waiting
-	// for it rather than failing with the load error.
-	if diff := cmp.Diff(Status{State: StateReady, Ready: 1, Busy: 1, LastLoadError: "flaky"}, p.Status()); diff != "" {
+	// One runner is up: the caller keeps waiting for it rather than
+	// failing with the load error. The pool has never had its Min runners,
+	// so it is still loading (not ready).
+	if diff := cmp.Diff(Status{State: StateLoading, Ready: 1, Busy: 1, Starting: 1, Queued: 1, LastLoadError: "flaky"}, p.Status()); diff != "" {
 		t.Errorf("Status mismatch (-want +got):\n%s", diff)
 	}
 	select {
@@ -724,7 +723,7 @@ func TestStop(t *testing.T) {
 		}
 		return &sdk.StartRunnerResponse{RunnerID: fmt.Sprintf("r%d", n)}, nil
 	}
-	p := New(Options{Name: "owner/algo@1.0.0", LangPack: f, Size: 3, Queue: 2, Logger: hclog.NewNullLogger()})
+	p := New(Options{Name: "owner/algo@1.0.0", LangPack: f, Min: 3, Max: 3, Queue: 2, Logger: hclog.NewNullLogger()})
 	waitUntil(t, "two runners are up", func() bool { return p.Status().Ready == 2 })
 
 	ctx := context.Background()
@@ -775,13 +774,15 @@ func TestStop(t *testing.T) {
 
 func TestStopDuringBackoff(t *testing.T) {
 	f := newFakePack()
-	failed := make(chan struct{}, 1)
+	failed := make(chan struct{}, CrashLoop)
 	f.start = func(ctx context.Context, n int) (*sdk.StartRunnerResponse, error) {
 		failed <- struct{}{}
 		return &sdk.StartRunnerResponse{LoadFailure: &sdk.LoadFailure{Message: "broken"}}, nil
 	}
-	p := New(Options{LangPack: f, Size: 1, Queue: 1, Logger: hclog.NewNullLogger()})
-	recv(t, failed, "the first StartRunner")
+	p := New(Options{LangPack: f, Min: 1, Max: 1, Queue: 1, Logger: hclog.NewNullLogger()})
+	for range CrashLoop {
+		recv(t, failed, "a failing StartRunner")
+	}
 	// Once a caller has the load error the pool is waiting to retry.
 	var le *LoadError
 	if _, err := p.Call(context.Background(), &sdk.CallRequest{}, nil); !errors.As(err, &le) {
@@ -792,14 +793,14 @@ func TestStopDuringBackoff(t *testing.T) {
 		p.Stop(context.Background())
 		close(stopped)
 	}()
-	// Stop does not wait out the one-second backoff.
+	// Stop does not wait out the two-second backoff.
 	select {
 	case <-stopped:
 	case <-time.After(500 * time.Millisecond):
 		t.Fatal("Stop waited for the load retry's backoff")
 	}
-	if got := f.startCount(); got != 1 {
-		t.Errorf("StartRunner called %d times, want 1", got)
+	if got := f.startCount(); got != CrashLoop {
+		t.Errorf("StartRunner called %d times, want %d", got, CrashLoop)
 	}
 	if got := f.stoppedRunners(); len(got) != 0 {
 		t.Errorf("StopRunner called for %v, want no runner", got)

@@ -6,26 +6,15 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"net/http"
 	"strings"
-	"sync"
-	"syscall"
-	"time"
 
 	"github.com/hashicorp/go-hclog"
 	"github.com/hashicorp/hcl/v2"
-	"github.com/oklog/run"
 
 	"github.com/langserver/langserver/sdk"
 	"github.com/langserver/langserver/supervisor/adapters"
-	"github.com/langserver/langserver/supervisor/api"
 	"github.com/langserver/langserver/supervisor/config"
-	"github.com/langserver/langserver/supervisor/jobs"
-	"github.com/langserver/langserver/supervisor/pool"
 )
-
-// DefaultMaxTimeout caps the ?timeout= of a request.
-const DefaultMaxTimeout = 3000 * time.Second
 
 // Options configures Load.
 type Options struct {
@@ -154,129 +143,6 @@ func (p *Plan) setUp(ctx context.Context) hcl.Diagnostics {
 		}
 	}
 	return diags
-}
-
-// Run serves the plan until a signal, then stops every pool and adapter.
-func Run(ctx context.Context, plan *Plan, listener net.Listener, logger hclog.Logger) error {
-	cfg := plan.Config
-	// Each adapter is relaunched when it dies.
-	supervised := map[string]*adapters.Supervised{}
-	for name, a := range plan.Set.All() {
-		supervised[name] = plan.Catalog.Supervise(a, plan.Settings[name])
-	}
-	defer func() {
-		for _, sup := range supervised {
-			sup.Kill()
-		}
-	}()
-	var algos []*api.Algorithm
-	for _, a := range cfg.Algorithms {
-		adapter := supervised[plan.LangPacks[a].Name]
-		version, err := api.ParseVersion(a.Version)
-		if err != nil {
-			return err
-		}
-		hash, err := BuildHash(a.Path)
-		if err != nil {
-			return fmt.Errorf("hashing %s: %w", a.Path, err)
-		}
-		name := fmt.Sprintf("%s/%s@%s", a.Owner, a.Name, a.Version)
-		algos = append(algos, &api.Algorithm{
-			Owner: a.Owner, Name: a.Name, Version: version, BuildHash: hash, LangPack: adapter.Name(), Timeout: a.Timeout,
-			Pool: pool.New(pool.Options{
-				Name: name, LangPack: adapter, Size: a.Workers.Min, Queue: a.Queue, Logger: logger,
-				Start: sdk.StartRunnerRequest{Dir: a.Path, Env: a.Env, LoadTimeout: a.LoadTimeout},
-			}),
-			Callback: callbackConfig(a.Callback),
-		})
-	}
-	defer func() {
-		var wg sync.WaitGroup
-		for _, a := range algos {
-			wg.Go(func() { a.Pool.Stop(context.Background()) })
-		}
-		wg.Wait()
-	}()
-	registry := api.NewRegistry(algos)
-	jobManager, err := jobs.Open(jobs.Options{
-		DataDir: cfg.Server.DataDir, MaxQueued: cfg.Jobs.MaxQueued, Retention: cfg.Jobs.Retention,
-		BackoffMin: cfg.Jobs.CallbackBackoffMin, BackoffMax: cfg.Jobs.CallbackBackoffMax,
-		ShutdownGrace: cfg.Server.ShutdownGrace, Executor: api.JobExecutor(registry), Logger: logger.Named("jobs"),
-	})
-	if err != nil {
-		return err
-	}
-	apiServer := api.New(api.Options{Registry: registry, APIKeys: cfg.Server.APIKeys, MaxBody: cfg.Server.MaxBody, MaxTimeout: DefaultMaxTimeout, Jobs: jobManager, Logger: logger})
-
-	var g run.Group
-	// Asynchronous jobs. Interrupted first, so that the jobs running get
-	// their grace period while the HTTP server drains; what is left runs
-	// again after a restart.
-	{
-		jobsCtx, cancel := context.WithCancel(context.Background())
-		g.Add(func() error { return jobManager.Run(jobsCtx) }, func(error) { cancel() })
-	}
-	// The HTTP server, on the listener bound by the caller.
-	{
-		srv := &http.Server{Handler: apiServer, ReadHeaderTimeout: cfg.Server.ReadTimeout, ReadTimeout: cfg.Server.ReadTimeout,
-			ErrorLog: logger.StandardLogger(&hclog.StandardLoggerOptions{InferLevels: true})}
-		g.Add(func() error {
-			logger.Info("serving", "listen", listener.Addr().String(), "algorithms", len(algos))
-			if err := srv.Serve(listener); !errors.Is(err, http.ErrServerClosed) {
-				return err
-			}
-			return nil
-		}, func(error) {
-			// Not ready and refusing new calls first; calls in flight get
-			// the grace period to finish.
-			shutdownCtx, cancel := context.WithTimeout(context.Background(), cfg.Server.ShutdownGrace)
-			defer cancel()
-			logger.Info("draining", "grace", cfg.Server.ShutdownGrace)
-			apiServer.Drain(shutdownCtx)
-			_ = srv.Shutdown(shutdownCtx)
-		})
-	}
-	// Signals: SIGINT and SIGTERM stop the server.
-	g.Add(run.SignalHandler(ctx, syscall.SIGINT, syscall.SIGTERM))
-	// Adapters: runners that die between requests are replaced by their
-	// pool; an adapter that dies is relaunched and its pools refilled.
-	for name, adapter := range supervised {
-		eventsCtx, cancel := context.WithCancel(ctx)
-		g.Add(func() error {
-			return adapter.Watch(eventsCtx, func(ev *sdk.RunnerEvent) error {
-				for _, a := range algos {
-					if a.Pool.Owns(ev.RunnerID) {
-						logger.Warn("runner died between requests", "algorithm", a.Owner+"/"+a.Name, "exit_code", ev.ExitCode)
-						a.Pool.RunnerExited(ev.RunnerID)
-					}
-				}
-				return nil
-			}, func(err error) error {
-				logger.Error("lost a LangPack adapter; relaunching it", "langpack", name, "error", err)
-				return nil
-			}, func() {
-				for _, a := range algos {
-					if a.LangPack == name {
-						a.Pool.Reset()
-					}
-				}
-			})
-		}, func(error) { cancel() })
-	}
-	err = g.Run()
-	if errors.Is(err, run.ErrSignal) {
-		logger.Info("exiting", "reason", err)
-		return nil
-	}
-	return err
-}
-
-// callbackConfig is an algorithm's callback block as the jobs take it.
-func callbackConfig(c *config.Callback) jobs.CallbackConfig {
-	if c == nil {
-		return jobs.CallbackConfig{}
-	}
-	return jobs.CallbackConfig{URL: c.URL, Secret: c.Secret, MaxAttempts: c.MaxAttempts}
 }
 
 // Listen binds the configured address, or override when set.

@@ -932,6 +932,10 @@ type StartRunnerRequest struct {
 	LoadTimeoutMs int64                  `protobuf:"varint,3,opt,name=load_timeout_ms,json=loadTimeoutMs,proto3" json:"load_timeout_ms,omitempty"`
 	LegacyFifo    bool                   `protobuf:"varint,4,opt,name=legacy_fifo,json=legacyFifo,proto3" json:"legacy_fifo,omitempty"`
 	MaxOutput     int64                  `protobuf:"varint,5,opt,name=max_output,json=maxOutput,proto3" json:"max_output,omitempty"`
+	// The largest response a runner may write for one request, in bytes;
+	// 0 means the adapter's default. A larger one fails its request and
+	// replaces the runner.
+	MaxResult     int64 `protobuf:"varint,6,opt,name=max_result,json=maxResult,proto3" json:"max_result,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -997,6 +1001,13 @@ func (x *StartRunnerRequest) GetLegacyFifo() bool {
 func (x *StartRunnerRequest) GetMaxOutput() int64 {
 	if x != nil {
 		return x.MaxOutput
+	}
+	return 0
+}
+
+func (x *StartRunnerRequest) GetMaxResult() int64 {
+	if x != nil {
+		return x.MaxResult
 	}
 	return 0
 }
@@ -1812,7 +1823,7 @@ const file_langpack_proto_rawDesc = "" +
 	"\x04File\x12\x12\n" +
 	"\x04path\x18\x01 \x01(\tR\x04path\x12\x18\n" +
 	"\acontent\x18\x02 \x01(\fR\acontent\x12\x12\n" +
-	"\x04mode\x18\x03 \x01(\rR\x04mode\"\x8d\x02\n" +
+	"\x04mode\x18\x03 \x01(\rR\x04mode\"\xac\x02\n" +
 	"\x12StartRunnerRequest\x12\x10\n" +
 	"\x03dir\x18\x01 \x01(\tR\x03dir\x12E\n" +
 	"\x03env\x18\x02 \x03(\v23.langserver.langpack.v1.StartRunnerRequest.EnvEntryR\x03env\x12&\n" +
@@ -1820,7 +1831,9 @@ const file_langpack_proto_rawDesc = "" +
 	"\vlegacy_fifo\x18\x04 \x01(\bR\n" +
 	"legacyFifo\x12\x1d\n" +
 	"\n" +
-	"max_output\x18\x05 \x01(\x03R\tmaxOutput\x1a6\n" +
+	"max_output\x18\x05 \x01(\x03R\tmaxOutput\x12\x1d\n" +
+	"\n" +
+	"max_result\x18\x06 \x01(\x03R\tmaxResult\x1a6\n" +
 	"\bEnvEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\x8c\x01\n" +

@@ -4,6 +4,9 @@ server {
   api_keys       = ["k1", env("ALGO_KEY")]
   read_timeout   = "90s"
   shutdown_grace = "0s"
+  max_timeout    = "10m"
+  max_output     = "2MiB"
+  max_result     = "20MB"
   data_dir       = "state/jobs"
 }
 
@@ -31,11 +34,13 @@ algorithm "demo/hello" {
   load_timeout = "1m30s"
   env          = { GREETING = "hi", TOKEN = env("TOKEN") }
   workers {
-    min          = 0
-    max          = 4
-    idle_timeout = "2m"
+    min               = 0
+    max               = 4
+    idle_timeout      = "2m"
+    max_restart_delay = "5s"
   }
-  queue = 0
+  queue      = 0
+  max_output = "64KiB"
   callback {
     url          = "https://hooks.example.com/langserver"
     secret       = env("ALGO_KEY")

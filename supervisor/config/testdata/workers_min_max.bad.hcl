@@ -9,6 +9,6 @@ algorithm "demo/hello" {
 algorithm "demo/echo" {
   path = "algos/echo"
   workers {
-    min = 2
+    min = 6
   }
 }
