@@ -465,7 +465,8 @@ func (s *Server) reload(w http.ResponseWriter, r *http.Request) {
 		platformError(w, http.StatusNotFound, "reload is not available: the server was not started from a configuration")
 		return
 	}
-	res, err := load(r.Context())
+	// A reload runs to its end even if its caller goes away.
+	res, err := load(context.WithoutCancel(r.Context()))
 	var invalid *InvalidConfigError
 	switch {
 	case errors.As(err, &invalid):

@@ -18,7 +18,9 @@ func newServeCommand(g *globals) *cobra.Command {
 		Long: `Serve every algorithm of an HCL configuration (a file, or a folder of *.hcl
 files) through the Algorithmia algorithm API: POST /v1/algo/{owner}/{name}[/{version}],
 GET /v1/algorithms, GET /healthz and GET /readyz. The configuration is checked
-first; its diagnostics point at the lines to fix.`,
+first; its diagnostics point at the lines to fix. SIGHUP or POST /-/reload loads
+it again: a valid one is applied without failing a request, an invalid one is
+refused and the old one keeps serving. SIGTERM or SIGINT drains and exits.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			plan, err := loadPlan(cmd, g, configPath)
