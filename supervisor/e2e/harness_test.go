@@ -113,8 +113,14 @@ func startServer(t testing.TB, env []string, args ...string) *server {
 	cmd := exec.Command(filepath.Join(binDir, "langserver"), append(args, "--listen", addr)...)
 	// The default data dir, ./data, is then the test's own.
 	cmd.Dir = t.TempDir()
-	// Race reports of langserver and its adapters land in raceDir.
-	raceDir := t.TempDir()
+	// Race reports of langserver and its adapters land in raceDir, whose
+	// name leaves out the test's: GORACE splits its options at the commas
+	// and spaces a subtest's name may hold.
+	raceDir, err := os.MkdirTemp("", "langserver-race-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(raceDir) })
 	cmd.Env = append(append(os.Environ(), "GORACE=log_path="+filepath.Join(raceDir, "race")), env...)
 	s := &server{t: t, URL: "http://" + addr, cmd: cmd, output: &syncBuffer{}, done: make(chan struct{}), children: map[int]bool{}}
 	cmd.Stdout, cmd.Stderr = s.output, s.output
