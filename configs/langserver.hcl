@@ -20,6 +20,46 @@ algorithm "demo/hello-js" {
   version = "1.0.0"
 }
 
+# Ruby: src/hello.rb defines apply(input).
+algorithm "demo/hello-ruby" {
+  path = "../examples/ruby/hello"
+}
+
+# R: src/hello.r defines algorithm <- function(input).
+algorithm "demo/hello-r" {
+  path = "../examples/r/hello"
+}
+
+# Java: the class algorithmia.hello.hello has an apply method; compiled
+# with javac when it loads (once: the classes are kept in .langserver/).
+algorithm "demo/hello-java" {
+  path = "../examples/java/hello"
+}
+
+# Scala: the class algorithmia.hello.hello has an apply method; compiled
+# with scalac when it loads.
+algorithm "demo/hello-scala" {
+  path = "../examples/scala/hello"
+}
+
+# Rust: a library crate whose src/lib.rs has pub fn apply(input: Value);
+# built with cargo, offline against Debian's crates, when it loads.
+algorithm "demo/hello-rust" {
+  path = "../examples/rust/hello"
+}
+
+# Go: src/hello.go has func Apply(input any) (any, error); compiled with
+# the LangPack's runner main when it loads.
+algorithm "demo/hello-go" {
+  path = "../examples/go/hello"
+}
+
+# C#: src/hello.cs has a public class with an Apply method; compiled with
+# Mono's mcs when it loads.
+algorithm "demo/hello-csharp" {
+  path = "../examples/csharp/hello"
+}
+
 # Two versions of one algorithm: /v1/algo/demo/echo serves the newest.
 algorithm "demo/echo" {
   path    = "../examples/python/echo"

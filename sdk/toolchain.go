@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os/exec"
+	"strings"
 	"sync"
 )
 
@@ -82,4 +83,34 @@ func (t *Toolchain) findLocked(ctx context.Context) *Runtime {
 	}
 	rt.Found, rt.Path, rt.Version = true, real, version
 	return rt
+}
+
+// SettingSchema declares the setting that names the executable, for
+// InfoResponse.Settings: an optional string described from What and
+// Default ("the Python 3 interpreter to use; default: python3 on PATH").
+// Basic.Info adds it unless the adapter declares a setting of that name
+// itself, which it does when the description needs more words.
+func (t *Toolchain) SettingSchema() SettingSchema {
+	return SettingSchema{
+		Name:        t.Setting,
+		Type:        "string",
+		Description: fmt.Sprintf("the %s to use; default: %s on PATH", t.What, t.Default),
+	}
+}
+
+// ProbeLines runs the executable at path with args, as a Probe does to ask
+// a runtime about itself (its real path, its version), and returns the n
+// lines it prints on stdout (trimmed of surrounding space), or an error that
+// says the executable, which what names ("Python 3 interpreter"), does not
+// run or printed something else.
+func ProbeLines(ctx context.Context, what, path string, n int, args ...string) ([]string, error) {
+	out, err := exec.CommandContext(ctx, path, args...).Output()
+	if err != nil {
+		return nil, fmt.Errorf("%s %s does not run: %v", what, path, err)
+	}
+	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
+	if len(lines) != n {
+		return nil, fmt.Errorf("%s %s printed %q, not the %d lines expected", what, path, out, n)
+	}
+	return lines, nil
 }

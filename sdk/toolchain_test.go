@@ -53,3 +53,30 @@ func TestToolchain(t *testing.T) {
 		t.Errorf("refused runtime: %v", err)
 	}
 }
+
+func TestProbeLines(t *testing.T) {
+	ctx := context.Background()
+	lines, err := ProbeLines(ctx, "Shell", "/bin/sh", 2, "-c", "echo /real/sh; echo 1.2.3")
+	if diff := cmp.Diff([]string{"/real/sh", "1.2.3"}, lines); diff != "" || err != nil {
+		t.Errorf("ProbeLines (-want +got):\n%s%v", diff, err)
+	}
+	tests := []struct{ name, script, want string }{
+		{"fails", "exit 2", "Shell /bin/sh does not run: exit status 2"},
+		{"too few lines", "echo /real/sh", `Shell /bin/sh printed "/real/sh\n", not the 2 lines expected`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if _, err := ProbeLines(ctx, "Shell", "/bin/sh", 2, "-c", tt.script); err == nil || err.Error() != tt.want {
+				t.Errorf("error %v, want %q", err, tt.want)
+			}
+		})
+	}
+}
+
+func TestToolchainSettingSchema(t *testing.T) {
+	var probes int
+	want := SettingSchema{Name: "shell", Type: "string", Description: "the Shell to use; default: sh on PATH"}
+	if diff := cmp.Diff(want, newTestToolchain(&probes, nil).SettingSchema()); diff != "" {
+		t.Errorf("SettingSchema (-want +got):\n%s", diff)
+	}
+}

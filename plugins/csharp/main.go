@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -42,38 +41,33 @@ var frameworkRefs = []string{
 const nunitFrameworks = "/usr/lib/cli/nunit.framework-*/nunit.framework.dll"
 
 func main() {
-	lp := &langPack{toolchain: &sdk.Toolchain{
-		Name: "mono", What: "Mono runtime", LangPack: "csharp", Setting: "mono",
-		Default: "mono", Install: "apt-get install mono-devel", Probe: probeMono,
+	lp := &langPack{Basic: sdk.Basic{
+		InfoResponse: sdk.InfoResponse{
+			Name:    "csharp",
+			Version: version,
+			Description: "C# algorithms on Mono: src/<algoname>.cs has a public class with a public Apply method " +
+				"of one parameter, compiled with mcs",
+			Capabilities:  []string{sdk.CapBuild, sdk.CapTest, sdk.CapScaffold, sdk.CapStreamOutput, sdk.CapLegacyFIFO},
+			Languages:     []string{"csharp", "c#"},
+			RequiredFiles: []string{"algorithmia.conf", "src/{algoname}.cs"},
+			Settings: []sdk.SettingSchema{{
+				Name: "mono", Type: "string",
+				Description: "the mono runtime to use (mcs is taken from beside it, else from PATH); default: mono on PATH",
+			}},
+		},
+		Toolchain: &sdk.Toolchain{
+			Name: "mono", What: "Mono runtime", LangPack: "csharp", Setting: "mono",
+			Default: "mono", Install: "apt-get install mono-devel", Probe: probeMono,
+		},
+		Template: cslangpack.Files, TemplateDir: "template",
 	}}
 	lp.PipeRunners = sdk.NewPipeRunners(lp.runnerCommand)
 	sdk.Serve(lp)
 }
 
 type langPack struct {
+	sdk.Basic
 	*sdk.PipeRunners
-	toolchain *sdk.Toolchain
-}
-
-func (l *langPack) Info(context.Context, *sdk.InfoRequest) (*sdk.InfoResponse, error) {
-	return &sdk.InfoResponse{
-		Name:    "csharp",
-		Version: version,
-		Description: "C# algorithms on Mono: src/<algoname>.cs has a public class with a public Apply method " +
-			"of one parameter, compiled with mcs",
-		APIVersions:   []uint32{sdk.APIVersion},
-		Capabilities:  []string{sdk.CapBuild, sdk.CapTest, sdk.CapScaffold, sdk.CapStreamOutput, sdk.CapLegacyFIFO},
-		Languages:     []string{"csharp", "c#"},
-		RequiredFiles: []string{"algorithmia.conf", "src/{algoname}.cs"},
-		Settings: []sdk.SettingSchema{{
-			Name: "mono", Type: "string",
-			Description: "the mono runtime to use (mcs is taken from beside it, else from PATH); default: mono on PATH",
-		}},
-	}, nil
-}
-
-func (l *langPack) Setup(ctx context.Context, req *sdk.SetupRequest) (*sdk.SetupResponse, error) {
-	return l.toolchain.Setup(ctx, req)
 }
 
 // probeMono asks mono for its version and checks that the C# compiler is
@@ -146,15 +140,9 @@ func (l *langPack) runnerCommand(ctx context.Context, req *sdk.StartRunnerReques
 	if err != nil {
 		return pipe.Config{}, err
 	}
-	mono, err := l.compile(ctx, req.Dir, req.Env, func(cmd *exec.Cmd) error {
-		out, err := cmd.CombinedOutput()
-		if err != nil {
-			return fmt.Errorf("compiling the algorithm failed: %v\n%s", err, bytes.TrimSpace(out))
-		}
-		return nil
-	})
+	mono, _, err := l.compile(ctx, req.Dir, req.Env, nil)
 	if err != nil {
-		return pipe.Config{}, err
+		return pipe.Config{}, fmt.Errorf("compiling the algorithm: %w", err)
 	}
 	return pipe.Config{
 		Command: []string{mono, "--debug", filepath.Join(req.Dir, runnerExe), filepath.Join(req.Dir, algorithm), name},
@@ -165,21 +153,23 @@ func (l *langPack) runnerCommand(ctx context.Context, req *sdk.StartRunnerReques
 
 // compile builds the algorithm assembly and the runner when they are
 // missing or older than the algorithm's files or the runner's source, and
-// returns the mono to run them with. run runs each compiler command.
-func (l *langPack) compile(ctx context.Context, dir string, env map[string]string, run func(*exec.Cmd) error) (string, error) {
-	rt, err := l.toolchain.Find(ctx)
+// returns the mono to run them with and whether it ran the compiler, whose
+// lines go to out.
+func (l *langPack) compile(ctx context.Context, dir string, env map[string]string, out sdk.OutputFunc) (mono string, compiled bool, err error) {
+	rt, err := l.Toolchain.Find(ctx)
 	if err != nil {
-		return "", err
+		return "", false, err
 	}
 	mcs, err := findCompiler(rt.Path)
 	if err != nil {
-		return "", err
+		return "", false, err
 	}
 	runner, err := sdk.ExtractFile(cslangpack.Files, "runner/Pipe.cs", "langserver-csharp")
 	if err != nil {
-		return "", err
+		return "", false, err
 	}
 	err = sdk.CompileIfStale(ctx, filepath.Join(dir, stamp), []string{dir, runner}, func(ctx context.Context) error {
+		compiled = true
 		sources, err := findFiles(filepath.Join(dir, "src"), ".cs")
 		if err != nil {
 			return err
@@ -202,11 +192,11 @@ func (l *langPack) compile(ctx context.Context, dir string, env map[string]strin
 			return err
 		}
 		args := append([]string{"-target:library", "-debug", "-nologo", "-out:" + filepath.Join(next, filepath.Base(algorithm))}, references(libs)...)
-		if err := run(mcsCommand(ctx, mcs, dir, env, append(args, sources...)...)); err != nil {
+		if err := sdk.RunTool(ctx, mcsCommand(ctx, mcs, dir, env, append(args, sources...)...), out); err != nil {
 			return err
 		}
-		err = run(mcsCommand(ctx, mcs, dir, env, "-debug", "-nologo", "-out:"+filepath.Join(next, filepath.Base(runnerExe)),
-			"-r:System.Web.Extensions.dll", "-r:Mono.Posix.dll", runner))
+		err = sdk.RunTool(ctx, mcsCommand(ctx, mcs, dir, env, "-debug", "-nologo", "-out:"+filepath.Join(next, filepath.Base(runnerExe)),
+			"-r:System.Web.Extensions.dll", "-r:Mono.Posix.dll", runner), out)
 		if err != nil {
 			return err
 		}
@@ -215,7 +205,7 @@ func (l *langPack) compile(ctx context.Context, dir string, env map[string]strin
 		}
 		return moveFiles(next, filepath.Join(dir, outDir))
 	})
-	return rt.Path, err
+	return rt.Path, compiled, err
 }
 
 func mcsCommand(ctx context.Context, mcs, dir string, env map[string]string, args ...string) *exec.Cmd {
@@ -288,43 +278,11 @@ func moveFiles(from, to string) error {
 	return os.Remove(from)
 }
 
-// stepError is a build command that ran and failed.
-type stepError struct{ result *sdk.StepResult }
-
-func (e stepError) Error() string { return e.result.Message }
-
-// streamStep runs build commands with RunStep, so that their output goes to
-// out as it comes, and turns a failure into a stepError.
-func streamStep(ctx context.Context, out sdk.OutputFunc) func(*exec.Cmd) error {
-	return func(cmd *exec.Cmd) error {
-		res, err := sdk.RunStep(ctx, cmd, out)
-		if err == nil && res.ExitCode != 0 {
-			return stepError{res}
-		}
-		return err
-	}
-}
-
-// stepResult turns a failed command into its StepResult; other errors stay
-// errors.
-func stepResult(err error) (*sdk.StepResult, error) {
-	var failed stepError
-	if errors.As(err, &failed) {
-		return failed.result, nil
-	}
-	return nil, err
-}
-
 func (l *langPack) Build(ctx context.Context, req *sdk.StepRequest, out sdk.OutputFunc) (*sdk.StepResult, error) {
-	compiled := false
-	stream := streamStep(ctx, out)
-	_, err := l.compile(ctx, req.Dir, req.Env, func(cmd *exec.Cmd) error {
-		compiled = true
-		return stream(cmd)
-	})
+	_, compiled, err := l.compile(ctx, req.Dir, req.Env, out)
 	switch {
 	case err != nil:
-		return stepResult(err)
+		return sdk.StepOutcome(err)
 	case !compiled:
 		return &sdk.StepResult{Message: algorithm + " is up to date"}, nil
 	}
@@ -332,10 +290,9 @@ func (l *langPack) Build(ctx context.Context, req *sdk.StepRequest, out sdk.Outp
 }
 
 func (l *langPack) Test(ctx context.Context, req *sdk.StepRequest, out sdk.OutputFunc) (*sdk.StepResult, error) {
-	stream := streamStep(ctx, out)
-	mono, err := l.compile(ctx, req.Dir, req.Env, stream)
+	mono, _, err := l.compile(ctx, req.Dir, req.Env, out)
 	if err != nil {
-		return stepResult(err)
+		return sdk.StepOutcome(err)
 	}
 	tests, err := findFiles(filepath.Join(req.Dir, "test"), ".cs")
 	if err != nil {
@@ -358,8 +315,8 @@ func (l *langPack) Test(ctx context.Context, req *sdk.StepRequest, out sdk.Outpu
 	}
 	args := append([]string{"-target:library", "-debug", "-nologo", "-out:" + filepath.Join(req.Dir, testsDll),
 		"-r:" + filepath.Join(req.Dir, algorithm), "-r:" + framework}, references(libs)...)
-	if err := stream(mcsCommand(ctx, mcs, req.Dir, req.Env, append(args, tests...)...)); err != nil {
-		return stepResult(err)
+	if err := sdk.RunTool(ctx, mcsCommand(ctx, mcs, req.Dir, req.Env, append(args, tests...)...), out); err != nil {
+		return sdk.StepOutcome(err)
 	}
 	if err := copyFiles([]string{framework}, filepath.Join(req.Dir, outDir)); err != nil {
 		return nil, err
@@ -379,12 +336,4 @@ func findNUnit() (framework, console string, err error) {
 	}
 	sort.Strings(frameworks)
 	return frameworks[len(frameworks)-1], console, nil
-}
-
-func (l *langPack) Scaffold(_ context.Context, req *sdk.ScaffoldRequest) (*sdk.ScaffoldResponse, error) {
-	template, err := fs.Sub(cslangpack.Files, "template")
-	if err != nil {
-		return nil, err
-	}
-	return sdk.ScaffoldFS(template, req)
 }

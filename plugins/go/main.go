@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -42,47 +41,45 @@ const (
 const runnerPackage = "langserver_runner"
 
 func main() {
-	lp := &langPack{toolchain: &sdk.Toolchain{
-		Name: "go", What: "Go toolchain (go command)", LangPack: "go", Setting: "go",
-		Default: "go", Install: "apt-get install golang-go", Probe: probeGo,
+	sdk.Serve(newLangPack())
+}
+
+func newLangPack() *langPack {
+	lp := &langPack{Basic: sdk.Basic{
+		InfoResponse: sdk.InfoResponse{
+			Name:    "go",
+			Version: version,
+			Description: "Go algorithms: a module (go.mod) whose package src/ (src/<algoname>.go) has " +
+				"func Apply(input any) (any, error), compiled with the LangPack's runner main",
+			Capabilities:  []string{sdk.CapBuild, sdk.CapTest, sdk.CapScaffold, sdk.CapStreamOutput, sdk.CapLegacyFIFO},
+			Languages:     []string{"go", "golang"},
+			RequiredFiles: []string{"algorithmia.conf", "go.mod", "src/{algoname}.go"},
+			Settings: []sdk.SettingSchema{{
+				Name: "go", Type: "string",
+				Description: "the go command to use; default: go on PATH",
+			}},
+		},
+		Toolchain: &sdk.Toolchain{
+			Name: "go", What: "Go toolchain (go command)", LangPack: "go", Setting: "go",
+			Default: "go", Install: "apt-get install golang-go", Probe: probeGo,
+		},
+		Template: golangpack.Files, TemplateDir: "template",
 	}}
 	lp.PipeRunners = sdk.NewPipeRunners(lp.runnerCommand)
-	sdk.Serve(lp)
+	return lp
 }
 
 type langPack struct {
+	sdk.Basic
 	*sdk.PipeRunners
-	toolchain *sdk.Toolchain
-}
-
-func (l *langPack) Info(context.Context, *sdk.InfoRequest) (*sdk.InfoResponse, error) {
-	return &sdk.InfoResponse{
-		Name:    "go",
-		Version: version,
-		Description: "Go algorithms: a module (go.mod) whose package src/ (src/<algoname>.go) has " +
-			"func Apply(input any) (any, error), compiled with the LangPack's runner main",
-		APIVersions:   []uint32{sdk.APIVersion},
-		Capabilities:  []string{sdk.CapBuild, sdk.CapTest, sdk.CapScaffold, sdk.CapStreamOutput, sdk.CapLegacyFIFO},
-		Languages:     []string{"go", "golang"},
-		RequiredFiles: []string{"algorithmia.conf", "go.mod", "src/{algoname}.go"},
-		Settings: []sdk.SettingSchema{{
-			Name: "go", Type: "string",
-			Description: "the go command to use; default: go on PATH",
-		}},
-	}, nil
-}
-
-func (l *langPack) Setup(ctx context.Context, req *sdk.SetupRequest) (*sdk.SetupResponse, error) {
-	return l.toolchain.Setup(ctx, req)
 }
 
 // probeGo asks the go command for its GOROOT, which resolves wrappers and
 // version-manager shims to the real toolchain, and for its version.
 func probeGo(ctx context.Context, path string) (string, string, error) {
-	out, err := exec.CommandContext(ctx, path, "env", "GOROOT", "GOVERSION").Output()
-	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
-	if err != nil || len(lines) != 2 {
-		return "", "", fmt.Errorf("go command %s does not run: %v", path, err)
+	lines, err := sdk.ProbeLines(ctx, "go command", path, 2, "env", "GOROOT", "GOVERSION")
+	if err != nil {
+		return "", "", err
 	}
 	v := strings.TrimPrefix(lines[1], "go")
 	if !atLeast(v, minGoMajor, minGoMinor) {
@@ -141,19 +138,12 @@ func environ(add map[string]string) []string {
 }
 
 func (l *langPack) runnerCommand(ctx context.Context, req *sdk.StartRunnerRequest) (pipe.Config, error) {
-	rt, err := l.toolchain.Find(ctx)
+	rt, err := l.Toolchain.Find(ctx)
 	if err != nil {
 		return pipe.Config{}, err
 	}
-	err = compile(ctx, rt.Path, req.Dir, req.Env, func(cmd *exec.Cmd) error {
-		out, err := cmd.CombinedOutput()
-		if err != nil {
-			return fmt.Errorf("compiling the algorithm failed: %v\n%s", err, bytes.TrimSpace(out))
-		}
-		return nil
-	})
-	if err != nil {
-		return pipe.Config{}, err
+	if _, err := compile(ctx, rt.Path, req.Dir, req.Env, nil); err != nil {
+		return pipe.Config{}, fmt.Errorf("compiling the algorithm: %w", err)
 	}
 	return pipe.Config{
 		Command: []string{filepath.Join(req.Dir, binary)},
@@ -165,15 +155,16 @@ func (l *langPack) runnerCommand(ctx context.Context, req *sdk.StartRunnerReques
 // compile builds the runner binary of the algorithm in dir when it is
 // missing or older than the algorithm's files or the runner's source: the
 // algorithm's package src/ and the LangPack's runner, as one main package of
-// the algorithm's module (so its go.mod, go.sum and vendor/ apply). run
-// runs the go build command.
-func compile(ctx context.Context, goTool, dir string, env map[string]string, run func(*exec.Cmd) error) error {
+// the algorithm's module (so its go.mod, go.sum and vendor/ apply). It
+// reports whether it ran go build, whose lines go to out.
+func compile(ctx context.Context, goTool, dir string, env map[string]string, out sdk.OutputFunc) (compiled bool, err error) {
 	runner, err := sdk.ExtractFile(golangpack.Files, "runner/pipe.go", "langserver-go")
 	if err != nil {
-		return err
+		return false, err
 	}
 	sources := []string{dir, runner}
-	return sdk.CompileIfStale(ctx, filepath.Join(dir, stamp), sources, func(ctx context.Context) error {
+	err = sdk.CompileIfStale(ctx, filepath.Join(dir, stamp), sources, func(ctx context.Context) error {
+		compiled = true
 		overlay, err := writeOverlay(dir, runner)
 		if err != nil {
 			return err
@@ -181,8 +172,9 @@ func compile(ctx context.Context, goTool, dir string, env map[string]string, run
 		cmd := exec.CommandContext(ctx, goTool, "build", "-overlay", overlay, "-o", filepath.Join(dir, binary), "./"+runnerPackage)
 		cmd.Dir = dir
 		cmd.Env = environ(env)
-		return run(cmd)
+		return sdk.RunTool(ctx, cmd, out)
 	})
+	return compiled, err
 }
 
 // writeOverlay writes the file that binds the runner to the algorithm's
@@ -265,13 +257,8 @@ func hasRequirements(gomod []byte) bool {
 	return false
 }
 
-// stepError is a build command that ran and failed.
-type stepError struct{ result *sdk.StepResult }
-
-func (e stepError) Error() string { return e.result.Message }
-
 func (l *langPack) Build(ctx context.Context, req *sdk.StepRequest, out sdk.OutputFunc) (*sdk.StepResult, error) {
-	rt, err := l.toolchain.Find(ctx)
+	rt, err := l.Toolchain.Find(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -279,43 +266,22 @@ func (l *langPack) Build(ctx context.Context, req *sdk.StepRequest, out sdk.Outp
 	if err != nil {
 		return nil, fmt.Errorf("the go LangPack needs a Go module: %w", err)
 	}
-	runStep := func(cmd *exec.Cmd) error {
-		res, err := sdk.RunStep(ctx, cmd, out)
-		if err == nil && res.ExitCode != 0 {
-			return stepError{res}
-		}
-		return err
-	}
 	if hasRequirements(mod) && !exists(filepath.Join(req.Dir, "vendor", "modules.txt")) {
 		cmd := exec.Command(rt.Path, "mod", "download")
 		cmd.Dir = req.Dir
 		cmd.Env = environ(req.Env)
-		if err := runStep(cmd); err != nil {
-			return stepResult(err)
+		if err := sdk.RunTool(ctx, cmd, out); err != nil {
+			return sdk.StepOutcome(err)
 		}
 	}
-	compiled := false
-	err = compile(ctx, rt.Path, req.Dir, req.Env, func(cmd *exec.Cmd) error {
-		compiled = true
-		return runStep(cmd)
-	})
-	if err != nil {
-		return stepResult(err)
-	}
-	if !compiled {
+	compiled, err := compile(ctx, rt.Path, req.Dir, req.Env, out)
+	switch {
+	case err != nil:
+		return sdk.StepOutcome(err)
+	case !compiled:
 		return &sdk.StepResult{Message: binary + " is up to date"}, nil
 	}
 	return &sdk.StepResult{Message: "compiled " + binary}, nil
-}
-
-// stepResult turns a failed command into its StepResult; other errors stay
-// errors.
-func stepResult(err error) (*sdk.StepResult, error) {
-	var failed stepError
-	if errors.As(err, &failed) {
-		return failed.result, nil
-	}
-	return nil, err
 }
 
 func exists(path string) bool {
@@ -324,7 +290,7 @@ func exists(path string) bool {
 }
 
 func (l *langPack) Test(ctx context.Context, req *sdk.StepRequest, out sdk.OutputFunc) (*sdk.StepResult, error) {
-	rt, err := l.toolchain.Find(ctx)
+	rt, err := l.Toolchain.Find(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -334,12 +300,9 @@ func (l *langPack) Test(ctx context.Context, req *sdk.StepRequest, out sdk.Outpu
 	return sdk.RunStep(ctx, cmd, out)
 }
 
-func (l *langPack) Scaffold(_ context.Context, req *sdk.ScaffoldRequest) (*sdk.ScaffoldResponse, error) {
-	template, err := fs.Sub(golangpack.Files, "template")
-	if err != nil {
-		return nil, err
-	}
-	resp, err := sdk.ScaffoldFS(template, req)
+// Scaffold names the template's go.mod.template go.mod (see golangpack.Files).
+func (l *langPack) Scaffold(ctx context.Context, req *sdk.ScaffoldRequest) (*sdk.ScaffoldResponse, error) {
+	resp, err := l.Basic.Scaffold(ctx, req)
 	if err != nil {
 		return nil, err
 	}

@@ -89,7 +89,7 @@ func TestEnvironWithoutHome(t *testing.T) {
 }
 
 func TestScaffoldNamesGoMod(t *testing.T) {
-	resp, err := (&langPack{}).Scaffold(context.Background(), &sdk.ScaffoldRequest{Owner: "me", Name: "greeter"})
+	resp, err := newLangPack().Scaffold(context.Background(), &sdk.ScaffoldRequest{Owner: "me", Name: "greeter"})
 	if err != nil {
 		t.Fatal(err)
 	}

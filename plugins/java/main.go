@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -30,38 +29,33 @@ func main() {
 }
 
 func newLangPack() *langPack {
-	lp := &langPack{toolchain: &sdk.Toolchain{
-		Name: "javac", What: "Java compiler (JDK)", LangPack: "java", Setting: "javac",
-		Default: "javac", Install: "apt-get install default-jdk-headless libgoogle-gson-java", Probe: probeJDK,
+	lp := &langPack{Basic: sdk.Basic{
+		InfoResponse: sdk.InfoResponse{
+			Name:    "java",
+			Version: version,
+			Description: "Java algorithms: class algorithmia.<algoname>.<algoname> in " +
+				"src/main/java/algorithmia/<algoname>/<algoname>.java with apply methods (String, byte[], JSON bound with Gson)",
+			Capabilities:  []string{sdk.CapBuild, sdk.CapTest, sdk.CapScaffold, sdk.CapStreamOutput, sdk.CapLegacyFIFO},
+			Languages:     []string{"java"},
+			RequiredFiles: []string{"algorithmia.conf", "src/main/java/algorithmia/{algoname}/{algoname}.java"},
+			Settings: []sdk.SettingSchema{{
+				Name: "javac", Type: "string",
+				Description: "the JDK's javac to use (java is taken from the same folder); default: javac on PATH",
+			}},
+		},
+		Toolchain: &sdk.Toolchain{
+			Name: "javac", What: "Java compiler (JDK)", LangPack: "java", Setting: "javac",
+			Default: "javac", Install: "apt-get install default-jdk-headless libgoogle-gson-java", Probe: probeJDK,
+		},
+		Template: javalangpack.Files, TemplateDir: "template",
 	}}
 	lp.PipeRunners = sdk.NewPipeRunners(lp.runnerCommand)
 	return lp
 }
 
 type langPack struct {
+	sdk.Basic
 	*sdk.PipeRunners
-	toolchain *sdk.Toolchain
-}
-
-func (l *langPack) Info(context.Context, *sdk.InfoRequest) (*sdk.InfoResponse, error) {
-	return &sdk.InfoResponse{
-		Name:    "java",
-		Version: version,
-		Description: "Java algorithms: class algorithmia.<algoname>.<algoname> in " +
-			"src/main/java/algorithmia/<algoname>/<algoname>.java with apply methods (String, byte[], JSON bound with Gson)",
-		APIVersions:   []uint32{sdk.APIVersion},
-		Capabilities:  []string{sdk.CapBuild, sdk.CapTest, sdk.CapScaffold, sdk.CapStreamOutput, sdk.CapLegacyFIFO},
-		Languages:     []string{"java"},
-		RequiredFiles: []string{"algorithmia.conf", "src/main/java/algorithmia/{algoname}/{algoname}.java"},
-		Settings: []sdk.SettingSchema{{
-			Name: "javac", Type: "string",
-			Description: "the JDK's javac to use (java is taken from the same folder); default: javac on PATH",
-		}},
-	}, nil
-}
-
-func (l *langPack) Setup(ctx context.Context, req *sdk.SetupRequest) (*sdk.SetupResponse, error) {
-	return l.toolchain.Setup(ctx, req)
 }
 
 // probeJDK checks that javac runs, that java is beside it and that Gson is
@@ -98,7 +92,7 @@ func javacCommand(javac string) func(out, classPath string, files []string) *exe
 // language returns the Java layout bound to the JDK found, or an error
 // that says what to install.
 func (l *langPack) language(ctx context.Context) (*jvm.Language, sdk.Runtime, error) {
-	rt, err := l.toolchain.Find(ctx)
+	rt, err := l.Toolchain.Find(ctx)
 	if err != nil {
 		return nil, rt, err
 	}
@@ -118,7 +112,7 @@ func (l *langPack) runnerCommand(ctx context.Context, req *sdk.StartRunnerReques
 	}
 	runner, err := jvm.CompileRunner(ctx, javalangpack.Files, "runner/Pipe.java", "langserver-java", rt.Version,
 		func(ctx context.Context, source, out string) error {
-			return jvm.RunCompiler(ctx, exec.Command(rt.Path, "-d", out, "-cp", gson, "-encoding", "UTF-8", source), nil)
+			return sdk.RunTool(ctx, exec.Command(rt.Path, "-d", out, "-cp", gson, "-encoding", "UTF-8", source), nil)
 		})
 	if err != nil {
 		return pipe.Config{}, err
@@ -152,12 +146,4 @@ func (l *langPack) Test(ctx context.Context, req *sdk.StepRequest, out sdk.Outpu
 		return nil, err
 	}
 	return lang.Test(ctx, javaBeside(rt.Path), req.Dir, sdk.MergeEnv(os.Environ(), req.Env), out)
-}
-
-func (l *langPack) Scaffold(_ context.Context, req *sdk.ScaffoldRequest) (*sdk.ScaffoldResponse, error) {
-	template, err := fs.Sub(javalangpack.Files, "template")
-	if err != nil {
-		return nil, err
-	}
-	return sdk.ScaffoldFS(template, req)
 }

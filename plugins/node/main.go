@@ -29,46 +29,36 @@ const (
 )
 
 func main() {
-	lp := &langPack{toolchain: &sdk.Toolchain{
-		Name: "node", What: "Node.js executable", LangPack: "node", Setting: "node",
-		Default: "node", Install: "apt-get install nodejs", Probe: probeNode,
+	lp := &langPack{Basic: sdk.Basic{
+		InfoResponse: sdk.InfoResponse{
+			Name:          "node",
+			Version:       version,
+			Description:   "Node.js algorithms: src/<algoname>.js exports apply(input)",
+			Capabilities:  []string{sdk.CapBuild, sdk.CapTest, sdk.CapScaffold, sdk.CapStreamOutput, sdk.CapLegacyFIFO},
+			Languages:     []string{"javascript", "nodejs", "node"},
+			RequiredFiles: []string{"algorithmia.conf", "src/{algoname}.js"},
+		},
+		Toolchain: &sdk.Toolchain{
+			Name: "node", What: "Node.js executable", LangPack: "node", Setting: "node",
+			Default: "node", Install: "apt-get install nodejs", Probe: probeNode,
+		},
+		Template: nodelangpack.Files, TemplateDir: "template",
 	}}
 	lp.PipeRunners = sdk.NewPipeRunners(lp.runnerCommand)
 	sdk.Serve(lp)
 }
 
 type langPack struct {
+	sdk.Basic
 	*sdk.PipeRunners
-	toolchain *sdk.Toolchain
-}
-
-func (l *langPack) Info(context.Context, *sdk.InfoRequest) (*sdk.InfoResponse, error) {
-	return &sdk.InfoResponse{
-		Name:          "node",
-		Version:       version,
-		Description:   "Node.js algorithms: src/<algoname>.js exports apply(input)",
-		APIVersions:   []uint32{sdk.APIVersion},
-		Capabilities:  []string{sdk.CapBuild, sdk.CapTest, sdk.CapScaffold, sdk.CapStreamOutput, sdk.CapLegacyFIFO},
-		Languages:     []string{"javascript", "nodejs", "node"},
-		RequiredFiles: []string{"algorithmia.conf", "src/{algoname}.js"},
-		Settings: []sdk.SettingSchema{{
-			Name: "node", Type: "string",
-			Description: "the Node.js executable to use; default: node on PATH",
-		}},
-	}, nil
-}
-
-func (l *langPack) Setup(ctx context.Context, req *sdk.SetupRequest) (*sdk.SetupResponse, error) {
-	return l.toolchain.Setup(ctx, req)
 }
 
 // probeNode asks node for process.execPath, which resolves version-manager
 // shims (nvm, asdf, volta), and for its version.
 func probeNode(ctx context.Context, path string) (string, string, error) {
-	out, err := exec.CommandContext(ctx, path, "-p", `process.execPath + "\n" + process.versions.node`).Output()
-	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
-	if err != nil || len(lines) != 2 {
-		return "", "", fmt.Errorf("Node.js executable %s does not run: %v", path, err)
+	lines, err := sdk.ProbeLines(ctx, "Node.js executable", path, 2, "-p", `process.execPath + "\n" + process.versions.node`)
+	if err != nil {
+		return "", "", err
 	}
 	if majorVersion(lines[1]) < minNodeMajor {
 		return "", "", fmt.Errorf("%s is Node.js %s; the node LangPack needs Node.js %d or later", path, lines[1], minNodeMajor)
@@ -86,7 +76,7 @@ func majorVersion(v string) int {
 
 // node returns the Node.js runtime, or an error that says what to install.
 func (l *langPack) node(ctx context.Context) (sdk.Runtime, error) {
-	return l.toolchain.Find(ctx)
+	return l.Toolchain.Find(ctx)
 }
 
 // environ returns the environment of a process the LangPack starts: the
@@ -204,12 +194,4 @@ func (l *langPack) Test(ctx context.Context, req *sdk.StepRequest, out sdk.Outpu
 	cmd.Dir = req.Dir
 	cmd.Env = environ(rt.Path, req.Env)
 	return sdk.RunStep(ctx, cmd, out)
-}
-
-func (l *langPack) Scaffold(_ context.Context, req *sdk.ScaffoldRequest) (*sdk.ScaffoldResponse, error) {
-	template, err := fs.Sub(nodelangpack.Files, "template")
-	if err != nil {
-		return nil, err
-	}
-	return sdk.ScaffoldFS(template, req)
 }

@@ -16,26 +16,26 @@ import (
 var version = "dev"
 
 func main() {
-	sdk.Serve(&langPack{PipeRunners: sdk.NewPipeRunners(runnerCommand)})
+	sdk.Serve(&langPack{
+		Basic: sdk.Basic{
+			InfoResponse: sdk.InfoResponse{
+				Name:          "pipe",
+				Version:       version,
+				Description:   "any algorithm whose executable bin/pipe speaks the runner contract",
+				Capabilities:  []string{sdk.CapBuild, sdk.CapTest, sdk.CapStreamOutput, sdk.CapLegacyFIFO},
+				RequiredFiles: []string{"bin/pipe"},
+			},
+			Runtime: sdk.Runtime{Name: "bin/pipe", Message: "each algorithm brings its own runner"},
+		},
+		PipeRunners: sdk.NewPipeRunners(runnerCommand),
+	})
 }
 
+// langPack serves the algorithm's own bin/pipe; it has no template, so its
+// Scaffold says what to do instead.
 type langPack struct {
+	sdk.Basic
 	*sdk.PipeRunners
-}
-
-func (langPack) Info(context.Context, *sdk.InfoRequest) (*sdk.InfoResponse, error) {
-	return &sdk.InfoResponse{
-		Name:          "pipe",
-		Version:       version,
-		Description:   "any algorithm whose executable bin/pipe speaks the runner contract",
-		APIVersions:   []uint32{sdk.APIVersion},
-		Capabilities:  []string{sdk.CapBuild, sdk.CapTest, sdk.CapStreamOutput, sdk.CapLegacyFIFO},
-		RequiredFiles: []string{"bin/pipe"},
-	}, nil
-}
-
-func (langPack) Setup(context.Context, *sdk.SetupRequest) (*sdk.SetupResponse, error) {
-	return &sdk.SetupResponse{Runtime: sdk.Runtime{Found: true, Name: "bin/pipe", Message: "each algorithm brings its own runner"}}, nil
 }
 
 // script returns the path of the executable bin/<name> in dir.
@@ -74,14 +74,14 @@ func step(ctx context.Context, req *sdk.StepRequest, name string, out sdk.Output
 	return sdk.RunStep(ctx, cmd, out)
 }
 
-func (langPack) Build(ctx context.Context, req *sdk.StepRequest, out sdk.OutputFunc) (*sdk.StepResult, error) {
+func (*langPack) Build(ctx context.Context, req *sdk.StepRequest, out sdk.OutputFunc) (*sdk.StepResult, error) {
 	return step(ctx, req, "build", out)
 }
 
-func (langPack) Test(ctx context.Context, req *sdk.StepRequest, out sdk.OutputFunc) (*sdk.StepResult, error) {
+func (*langPack) Test(ctx context.Context, req *sdk.StepRequest, out sdk.OutputFunc) (*sdk.StepResult, error) {
 	return step(ctx, req, "test", out)
 }
 
-func (langPack) Scaffold(context.Context, *sdk.ScaffoldRequest) (*sdk.ScaffoldResponse, error) {
+func (*langPack) Scaffold(context.Context, *sdk.ScaffoldRequest) (*sdk.ScaffoldResponse, error) {
 	return nil, errors.New("the pipe LangPack has no template: write bin/pipe yourself, or scaffold with a language's LangPack")
 }

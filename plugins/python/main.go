@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -22,46 +21,36 @@ var version = "dev"
 const depsDir = ".langserver/site-packages"
 
 func main() {
-	lp := &langPack{toolchain: &sdk.Toolchain{
-		Name: "python3", What: "Python 3 interpreter", LangPack: "python", Setting: "interpreter",
-		Default: "python3", Install: "apt-get install python3", Probe: probePython,
+	lp := &langPack{Basic: sdk.Basic{
+		InfoResponse: sdk.InfoResponse{
+			Name:          "python",
+			Version:       version,
+			Description:   "Python 3 algorithms: src/<algoname>.py defines apply(input)",
+			Capabilities:  []string{sdk.CapBuild, sdk.CapTest, sdk.CapScaffold, sdk.CapStreamOutput, sdk.CapLegacyFIFO},
+			Languages:     []string{"python3", "python-3"},
+			RequiredFiles: []string{"algorithmia.conf", "src/{algoname}.py"},
+		},
+		Toolchain: &sdk.Toolchain{
+			Name: "python3", What: "Python 3 interpreter", LangPack: "python", Setting: "interpreter",
+			Default: "python3", Install: "apt-get install python3", Probe: probePython,
+		},
+		Template: pylangpack.Files, TemplateDir: "template",
 	}}
 	lp.PipeRunners = sdk.NewPipeRunners(lp.runnerCommand)
 	sdk.Serve(lp)
 }
 
 type langPack struct {
+	sdk.Basic
 	*sdk.PipeRunners
-	toolchain *sdk.Toolchain
-}
-
-func (l *langPack) Info(context.Context, *sdk.InfoRequest) (*sdk.InfoResponse, error) {
-	return &sdk.InfoResponse{
-		Name:          "python",
-		Version:       version,
-		Description:   "Python 3 algorithms: src/<algoname>.py defines apply(input)",
-		APIVersions:   []uint32{sdk.APIVersion},
-		Capabilities:  []string{sdk.CapBuild, sdk.CapTest, sdk.CapScaffold, sdk.CapStreamOutput, sdk.CapLegacyFIFO},
-		Languages:     []string{"python3", "python-3"},
-		RequiredFiles: []string{"algorithmia.conf", "src/{algoname}.py"},
-		Settings: []sdk.SettingSchema{{
-			Name: "interpreter", Type: "string",
-			Description: "the Python 3 interpreter to use; default: python3 on PATH",
-		}},
-	}, nil
-}
-
-func (l *langPack) Setup(ctx context.Context, req *sdk.SetupRequest) (*sdk.SetupResponse, error) {
-	return l.toolchain.Setup(ctx, req)
 }
 
 // probePython asks the interpreter for sys.executable, which resolves
 // version-manager shims (pyenv, asdf), and for its version.
 func probePython(ctx context.Context, path string) (string, string, error) {
-	out, err := exec.CommandContext(ctx, path, "-c", "import sys; print(sys.executable); print('%d.%d.%d' % sys.version_info[:3])").Output()
-	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
-	if err != nil || len(lines) != 2 {
-		return "", "", fmt.Errorf("Python 3 interpreter %s does not run: %v", path, err)
+	lines, err := sdk.ProbeLines(ctx, "Python 3 interpreter", path, 2, "-c", "import sys; print(sys.executable); print('%d.%d.%d' % sys.version_info[:3])")
+	if err != nil {
+		return "", "", err
 	}
 	if !strings.HasPrefix(lines[1], "3.") {
 		return "", "", fmt.Errorf("%s is Python %s; the python LangPack needs Python 3", path, lines[1])
@@ -72,7 +61,7 @@ func probePython(ctx context.Context, path string) (string, string, error) {
 // interpreter returns the Python interpreter, or an error that says what
 // to install.
 func (l *langPack) interpreter(ctx context.Context) (string, error) {
-	rt, err := l.toolchain.Find(ctx)
+	rt, err := l.Toolchain.Find(ctx)
 	return rt.Path, err
 }
 
@@ -136,12 +125,4 @@ func (l *langPack) Test(ctx context.Context, req *sdk.StepRequest, out sdk.Outpu
 	pythonPath := req.Dir + string(os.PathListSeparator) + filepath.Join(req.Dir, depsDir)
 	cmd.Env = sdk.MergeEnv(env, map[string]string{"PYTHONPATH": pythonPath, "PYTHONDONTWRITEBYTECODE": "1"})
 	return sdk.RunStep(ctx, cmd, out)
-}
-
-func (l *langPack) Scaffold(_ context.Context, req *sdk.ScaffoldRequest) (*sdk.ScaffoldResponse, error) {
-	template, err := fs.Sub(pylangpack.Files, "template")
-	if err != nil {
-		return nil, err
-	}
-	return sdk.ScaffoldFS(template, req)
 }

@@ -30,37 +30,32 @@ const (
 const libraryDir = ".langserver/library"
 
 func main() {
-	lp := &langPack{toolchain: &sdk.Toolchain{
-		Name: "Rscript", What: "R front end Rscript", LangPack: "r", Setting: "rscript",
-		Default: "Rscript", Install: "apt-get install r-base-core r-cran-jsonlite", Probe: probeR,
+	lp := &langPack{Basic: sdk.Basic{
+		InfoResponse: sdk.InfoResponse{
+			Name:          "r",
+			Version:       version,
+			Description:   "R algorithms: src/<algoname>.r defines algorithm <- function(input)",
+			Capabilities:  []string{sdk.CapBuild, sdk.CapTest, sdk.CapScaffold, sdk.CapStreamOutput, sdk.CapLegacyFIFO},
+			Languages:     []string{"r"},
+			RequiredFiles: []string{"algorithmia.conf", "src/{algoname}.r"},
+			Settings: []sdk.SettingSchema{{
+				Name: "rscript", Type: "string",
+				Description: "the Rscript executable to use; default: Rscript on PATH",
+			}},
+		},
+		Toolchain: &sdk.Toolchain{
+			Name: "Rscript", What: "R front end Rscript", LangPack: "r", Setting: "rscript",
+			Default: "Rscript", Install: "apt-get install r-base-core r-cran-jsonlite", Probe: probeR,
+		},
+		Template: rlangpack.Files, TemplateDir: "template",
 	}}
 	lp.PipeRunners = sdk.NewPipeRunners(lp.runnerCommand)
 	sdk.Serve(lp)
 }
 
 type langPack struct {
+	sdk.Basic
 	*sdk.PipeRunners
-	toolchain *sdk.Toolchain
-}
-
-func (l *langPack) Info(context.Context, *sdk.InfoRequest) (*sdk.InfoResponse, error) {
-	return &sdk.InfoResponse{
-		Name:          "r",
-		Version:       version,
-		Description:   "R algorithms: src/<algoname>.r defines algorithm <- function(input)",
-		APIVersions:   []uint32{sdk.APIVersion},
-		Capabilities:  []string{sdk.CapBuild, sdk.CapTest, sdk.CapScaffold, sdk.CapStreamOutput, sdk.CapLegacyFIFO},
-		Languages:     []string{"r"},
-		RequiredFiles: []string{"algorithmia.conf", "src/{algoname}.r"},
-		Settings: []sdk.SettingSchema{{
-			Name: "rscript", Type: "string",
-			Description: "the Rscript executable to use; default: Rscript on PATH",
-		}},
-	}, nil
-}
-
-func (l *langPack) Setup(ctx context.Context, req *sdk.SetupRequest) (*sdk.SetupResponse, error) {
-	return l.toolchain.Setup(ctx, req)
 }
 
 // probeR asks R for its own Rscript (behind any wrapper or version-manager
@@ -68,10 +63,9 @@ func (l *langPack) Setup(ctx context.Context, req *sdk.SetupRequest) (*sdk.Setup
 // installed.
 func probeR(ctx context.Context, path string) (string, string, error) {
 	const probe = `cat(file.path(R.home("bin"), "Rscript"), paste(R.version$major, R.version$minor, sep = "."), requireNamespace("jsonlite", quietly = TRUE), sep = "\n")`
-	out, err := exec.CommandContext(ctx, path, "-e", probe).Output()
-	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
-	if err != nil || len(lines) != 3 {
-		return "", "", fmt.Errorf("Rscript %s does not run: %v", path, err)
+	lines, err := sdk.ProbeLines(ctx, "Rscript", path, 3, "-e", probe)
+	if err != nil {
+		return "", "", err
 	}
 	real, version, jsonlite := lines[0], lines[1], lines[2]
 	var major, minor int
@@ -87,7 +81,7 @@ func probeR(ctx context.Context, path string) (string, string, error) {
 // rscript returns the Rscript executable, or an error that says what to
 // install.
 func (l *langPack) rscript(ctx context.Context) (string, error) {
-	rt, err := l.toolchain.Find(ctx)
+	rt, err := l.Toolchain.Find(ctx)
 	return rt.Path, err
 }
 
@@ -238,12 +232,4 @@ func (l *langPack) Test(ctx context.Context, req *sdk.StepRequest, out sdk.Outpu
 	cmd.Dir = req.Dir
 	cmd.Env = environ(req.Env)
 	return sdk.RunStep(ctx, cmd, out)
-}
-
-func (l *langPack) Scaffold(_ context.Context, req *sdk.ScaffoldRequest) (*sdk.ScaffoldResponse, error) {
-	template, err := fs.Sub(rlangpack.Files, "template")
-	if err != nil {
-		return nil, err
-	}
-	return sdk.ScaffoldFS(template, req)
 }

@@ -2,17 +2,14 @@ package main
 
 import (
 	"context"
-	"errors"
-	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	rlangpack "github.com/langserver/langserver/langpacks/r"
 	"github.com/langserver/langserver/sdk"
 	"github.com/langserver/langserver/sdk/pipe"
+	"github.com/langserver/langserver/sdk/pipe/pipetest"
 )
 
 // newAlgorithm writes an algorithm named algo, with source as
@@ -24,27 +21,12 @@ func newAlgorithm(t *testing.T, source string) (*pipe.Runner, error) {
 	if err != nil {
 		t.Skip("Rscript not installed")
 	}
-	dir := t.TempDir()
-	if err := os.Mkdir(filepath.Join(dir, "src"), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(dir, "algorithmia.conf"), []byte(`{"algoname": "algo", "language": "r"}`), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(dir, "src", "algo.r"), []byte(source), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	dir := pipetest.Folder(t, map[string]string{"algorithmia.conf": `{"algoname": "algo", "language": "r"}`, "src/algo.r": source})
 	script, err := sdk.ExtractFile(rlangpack.Files, "runner/pipe.r", "langserver-r")
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	r, err := pipe.Start(ctx, pipe.Config{Command: []string{rscript, script}, Dir: dir, Env: environ(nil)})
-	if err == nil {
-		t.Cleanup(func() { _, _ = r.Stop(context.Background()) })
-	}
-	return r, err
+	return pipetest.Start(t, pipe.Config{Command: []string{rscript, script}, Dir: dir, Env: environ(nil)})
 }
 
 func TestRunnerValues(t *testing.T) {
@@ -61,30 +43,19 @@ algorithm <- function(input) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tests := []struct {
-		request, result, contentType string
-	}{
-		{`{"content_type":"text","data":"héllo"}`, `"héllo"`, "text"},
-		{`{"content_type":"binary","data":"AP8="}`, `{"n":2,"bytes":[0,255]}`, "json"},
-		{`{"content_type":"text","data":"bytes"}`, `"/wA="`, "binary"},
-		{`{"content_type":"text","data":"vector"}`, `[1.5,2]`, "json"},
-		{`{"content_type":"text","data":"frame"}`, `[{"a":1,"b":"x"},{"a":2,"b":"y"}]`, "json"},
-		{`{"content_type":"json","data":{"sum":[1,2,3.5]}}`, `6.5`, "json"},
-		{`{"content_type":"json","data":{"a":[1],"b":[],"c":{},"d":null,"e":[1,"x",null],"f":[[1,2],[3]]}}`, `{"a":[1],"b":[],"c":{},"d":null,"e":[1,"x",null],"f":[[1,2],[3]]}`, "json"},
-		{`{"content_type":"json","data":["one"]}`, `["one"]`, "json"},
-		{`{"content_type":"json","data":"a string"}`, `"a string"`, "text"},
-		{`{"content_type":"json","data":null}`, `null`, "json"},
-		{`{"content_type":"json","data":123456789012}`, `123456789012`, "json"},
-	}
-	for _, tt := range tests {
-		resp, err := r.Call(context.Background(), []byte(tt.request), nil)
-		if err != nil {
-			t.Fatalf("%s: %v", tt.request, err)
-		}
-		if resp.Error != nil || string(resp.Result) != tt.result || resp.ContentType != tt.contentType {
-			t.Errorf("%s: got %s (%s), error %+v; want %s (%s)", tt.request, resp.Result, resp.ContentType, resp.Error, tt.result, tt.contentType)
-		}
-	}
+	pipetest.CheckResults(t, r, []pipetest.Result{
+		{Request: `{"content_type":"text","data":"héllo"}`, Result: `"héllo"`, ContentType: "text"},
+		{Request: `{"content_type":"binary","data":"AP8="}`, Result: `{"n":2,"bytes":[0,255]}`, ContentType: "json"},
+		{Request: `{"content_type":"text","data":"bytes"}`, Result: `"/wA="`, ContentType: "binary"},
+		{Request: `{"content_type":"text","data":"vector"}`, Result: `[1.5,2]`, ContentType: "json"},
+		{Request: `{"content_type":"text","data":"frame"}`, Result: `[{"a":1,"b":"x"},{"a":2,"b":"y"}]`, ContentType: "json"},
+		{Request: `{"content_type":"json","data":{"sum":[1,2,3.5]}}`, Result: `6.5`, ContentType: "json"},
+		{Request: `{"content_type":"json","data":{"a":[1],"b":[],"c":{},"d":null,"e":[1,"x",null],"f":[[1,2],[3]]}}`, Result: `{"a":[1],"b":[],"c":{},"d":null,"e":[1,"x",null],"f":[[1,2],[3]]}`, ContentType: "json"},
+		{Request: `{"content_type":"json","data":["one"]}`, Result: `["one"]`, ContentType: "json"},
+		{Request: `{"content_type":"json","data":"a string"}`, Result: `"a string"`, ContentType: "text"},
+		{Request: `{"content_type":"json","data":null}`, Result: `null`, ContentType: "json"},
+		{Request: `{"content_type":"json","data":123456789012}`, Result: `123456789012`, ContentType: "json"},
+	})
 	resp, err := r.Call(context.Background(), []byte(`{"content_type":"text","data":"env"}`), nil)
 	if err != nil || resp.Error == nil || !strings.Contains(resp.Error.Message, "not JSON serializable") {
 		t.Errorf("environment result: got %+v, %v; want a not serializable error", resp, err)
@@ -103,38 +74,24 @@ algorithm <- function(input) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tests := []struct{ input, message, errorType string }{
-		{"typed", "typed", "TypedError"},
-		{"classed", "classed", "AlgorithmError"},
-		{"internal", "non-numeric argument to mathematical function", "AlgorithmError"},
-		{"plain", "plain", "AlgorithmError"},
-	}
-	for _, tt := range tests {
-		resp, err := r.Call(context.Background(), []byte(`{"content_type":"text","data":"`+tt.input+`"}`), nil)
-		if err != nil {
-			t.Fatalf("%s: %v", tt.input, err)
+	pipetest.CheckErrors(t, r, []pipetest.Error{
+		{Request: pipetest.Text("typed"), Message: "typed", ErrorType: "TypedError"},
+		{Request: pipetest.Text("classed"), Message: "classed", ErrorType: "AlgorithmError"},
+		{Request: pipetest.Text("internal"), Message: "non-numeric argument to mathematical function", ErrorType: "AlgorithmError"},
+		{Request: pipetest.Text("plain"), Message: "plain", ErrorType: "AlgorithmError"},
+	}, func(stack string) string {
+		if !strings.HasSuffix(stack, "1: algorithm(input)") {
+			return "one ending in algorithm(input)"
 		}
-		e := resp.Error
-		if e == nil || e.Message != tt.message || e.ErrorType != tt.errorType || !strings.HasSuffix(e.Stacktrace, "1: algorithm(input)") {
-			t.Errorf("%s: got error %+v; want %q of type %q, the stack ending in algorithm(input)", tt.input, e, tt.message, tt.errorType)
-		}
-	}
+		return ""
+	})
 }
 
 func TestRunnerLoadFailures(t *testing.T) {
-	tests := []struct{ name, source, want string }{
-		{"syntax error", "algorithm <- function(input", "unexpected end of input"},
-		{"error", "stop('no model')", "the algorithm failed to load: no model"},
-		{"no algorithm", "x <- 1", "does not define algorithm <- function(input)"},
-		{"missing package", "library(nosuchpackage)", "apt-get install r-cran-nosuchpackage"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			_, err := newAlgorithm(t, tt.source)
-			var le *pipe.LoadError
-			if !errors.As(err, &le) || le.ExitCode != 1 || !strings.Contains(string(le.Output), tt.want) {
-				t.Errorf("got %v; want exit code 1 and output containing %q", err, tt.want)
-			}
-		})
-	}
+	pipetest.CheckLoadFailures(t, newAlgorithm, 1, []pipetest.LoadFailure{
+		{Name: "syntax error", Source: "algorithm <- function(input", Output: "unexpected end of input"},
+		{Name: "error", Source: "stop('no model')", Output: "the algorithm failed to load: no model"},
+		{Name: "no algorithm", Source: "x <- 1", Output: "does not define algorithm <- function(input)"},
+		{Name: "missing package", Source: "library(nosuchpackage)", Output: "apt-get install r-cran-nosuchpackage"},
+	})
 }

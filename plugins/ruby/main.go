@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -28,46 +27,36 @@ const minRuby = "2.7"
 var testPatterns = []string{"test/*_test.rb", "test/test_*.rb", "src/*_test.rb"}
 
 func main() {
-	lp := &langPack{toolchain: &sdk.Toolchain{
-		Name: "ruby", What: "Ruby interpreter", LangPack: "ruby", Setting: "ruby",
-		Default: "ruby", Install: "apt-get install ruby", Probe: probeRuby,
+	lp := &langPack{Basic: sdk.Basic{
+		InfoResponse: sdk.InfoResponse{
+			Name:          "ruby",
+			Version:       version,
+			Description:   "Ruby algorithms: src/<algoname>.rb defines apply(input) at the top level",
+			Capabilities:  []string{sdk.CapBuild, sdk.CapTest, sdk.CapScaffold, sdk.CapStreamOutput, sdk.CapLegacyFIFO},
+			Languages:     []string{"ruby"},
+			RequiredFiles: []string{"algorithmia.conf", "src/{algoname}.rb"},
+		},
+		Toolchain: &sdk.Toolchain{
+			Name: "ruby", What: "Ruby interpreter", LangPack: "ruby", Setting: "ruby",
+			Default: "ruby", Install: "apt-get install ruby", Probe: probeRuby,
+		},
+		Template: rubylangpack.Files, TemplateDir: "template",
 	}}
 	lp.PipeRunners = sdk.NewPipeRunners(lp.runnerCommand)
 	sdk.Serve(lp)
 }
 
 type langPack struct {
+	sdk.Basic
 	*sdk.PipeRunners
-	toolchain *sdk.Toolchain
-}
-
-func (l *langPack) Info(context.Context, *sdk.InfoRequest) (*sdk.InfoResponse, error) {
-	return &sdk.InfoResponse{
-		Name:          "ruby",
-		Version:       version,
-		Description:   "Ruby algorithms: src/<algoname>.rb defines apply(input) at the top level",
-		APIVersions:   []uint32{sdk.APIVersion},
-		Capabilities:  []string{sdk.CapBuild, sdk.CapTest, sdk.CapScaffold, sdk.CapStreamOutput, sdk.CapLegacyFIFO},
-		Languages:     []string{"ruby"},
-		RequiredFiles: []string{"algorithmia.conf", "src/{algoname}.rb"},
-		Settings: []sdk.SettingSchema{{
-			Name: "ruby", Type: "string",
-			Description: "the Ruby interpreter to use; default: ruby on PATH",
-		}},
-	}, nil
-}
-
-func (l *langPack) Setup(ctx context.Context, req *sdk.SetupRequest) (*sdk.SetupResponse, error) {
-	return l.toolchain.Setup(ctx, req)
 }
 
 // probeRuby asks the interpreter for RbConfig.ruby, its own executable
 // behind any version-manager shim (rbenv, asdf), and for its version.
 func probeRuby(ctx context.Context, path string) (string, string, error) {
-	out, err := exec.CommandContext(ctx, path, "-e", "puts RbConfig.ruby, RUBY_VERSION").Output()
-	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
-	if err != nil || len(lines) != 2 {
-		return "", "", fmt.Errorf("Ruby interpreter %s does not run: %v", path, err)
+	lines, err := sdk.ProbeLines(ctx, "Ruby interpreter", path, 2, "-e", "puts RbConfig.ruby, RUBY_VERSION")
+	if err != nil {
+		return "", "", err
 	}
 	if !atLeast(lines[1], minRuby) {
 		return "", "", fmt.Errorf("%s is Ruby %s; the ruby LangPack needs Ruby %s or later", path, lines[1], minRuby)
@@ -94,7 +83,7 @@ func atLeast(v, min string) bool {
 
 // ruby returns the Ruby interpreter, or an error that says what to install.
 func (l *langPack) ruby(ctx context.Context) (string, error) {
-	rt, err := l.toolchain.Find(ctx)
+	rt, err := l.Toolchain.Find(ctx)
 	return rt.Path, err
 }
 
@@ -240,12 +229,4 @@ func (l *langPack) Test(ctx context.Context, req *sdk.StepRequest, out sdk.Outpu
 	cmd.Dir = req.Dir
 	cmd.Env = environ(req.Dir, req.Env)
 	return sdk.RunStep(ctx, cmd, out)
-}
-
-func (l *langPack) Scaffold(_ context.Context, req *sdk.ScaffoldRequest) (*sdk.ScaffoldResponse, error) {
-	template, err := fs.Sub(rubylangpack.Files, "template")
-	if err != nil {
-		return nil, err
-	}
-	return sdk.ScaffoldFS(template, req)
 }

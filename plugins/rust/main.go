@@ -15,7 +15,6 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	"sync"
 
 	rustlangpack "github.com/langserver/langserver/langpacks/rust"
 	"github.com/langserver/langserver/sdk"
@@ -49,10 +48,29 @@ const (
 const supportCrate = "langserver-0.1.0"
 
 func main() {
-	lp := &langPack{toolchain: &sdk.Toolchain{
-		Name: "cargo", What: "Rust toolchain (cargo)", LangPack: "rust", Setting: "cargo",
-		Default: defaultCargo(), Install: "apt-get install cargo-web rustc-web on Debian 12, whose cargo and rustc packages are too old; or rustup",
-		Probe: probeCargo,
+	lp := &langPack{Basic: sdk.Basic{
+		InfoResponse: sdk.InfoResponse{
+			Name:    "rust",
+			Version: version,
+			Description: "Rust algorithms: a library crate (Cargo.toml, src/lib.rs) with " +
+				"pub fn apply(input: serde_json::Value) -> Result<..>, built offline against Debian's crates",
+			Capabilities:  []string{sdk.CapBuild, sdk.CapTest, sdk.CapScaffold, sdk.CapStreamOutput, sdk.CapLegacyFIFO},
+			Languages:     []string{"rust"},
+			RequiredFiles: []string{"algorithmia.conf", "Cargo.toml", "src/lib.rs"},
+			Settings: []sdk.SettingSchema{{
+				Name: "cargo", Type: "string",
+				Description: "the cargo to use; default: cargo on PATH, else ~/.cargo/bin/cargo",
+			}, {
+				Name: "registry", Type: "string",
+				Description: "the folder of packaged crates that dependencies resolve against; default: " + debianRegistry,
+			}},
+		},
+		Toolchain: &sdk.Toolchain{
+			Name: "cargo", What: "Rust toolchain (cargo)", LangPack: "rust", Setting: "cargo",
+			Default: defaultCargo(), Install: "apt-get install cargo-web rustc-web on Debian 12, whose cargo and rustc packages are too old; or rustup",
+			Probe: probeCargo,
+		},
+		Template: rustlangpack.Files, TemplateDir: "template",
 	}}
 	lp.PipeRunners = sdk.NewPipeRunners(lp.runnerCommand)
 	sdk.Serve(lp)
@@ -79,38 +97,8 @@ func defaultCargo() string {
 }
 
 type langPack struct {
+	sdk.Basic
 	*sdk.PipeRunners
-	toolchain *sdk.Toolchain
-
-	mu       sync.Mutex
-	registry string // the Debian registry folder, from the settings
-}
-
-func (l *langPack) Info(context.Context, *sdk.InfoRequest) (*sdk.InfoResponse, error) {
-	return &sdk.InfoResponse{
-		Name:    "rust",
-		Version: version,
-		Description: "Rust algorithms: a library crate (Cargo.toml, src/lib.rs) with " +
-			"pub fn apply(input: serde_json::Value) -> Result<..>, built offline against Debian's crates",
-		APIVersions:   []uint32{sdk.APIVersion},
-		Capabilities:  []string{sdk.CapBuild, sdk.CapTest, sdk.CapScaffold, sdk.CapStreamOutput, sdk.CapLegacyFIFO},
-		Languages:     []string{"rust"},
-		RequiredFiles: []string{"algorithmia.conf", "Cargo.toml", "src/lib.rs"},
-		Settings: []sdk.SettingSchema{{
-			Name: "cargo", Type: "string",
-			Description: "the cargo to use; default: cargo on PATH, else ~/.cargo/bin/cargo",
-		}, {
-			Name: "registry", Type: "string",
-			Description: "the folder of packaged crates that dependencies resolve against; default: " + debianRegistry,
-		}},
-	}, nil
-}
-
-func (l *langPack) Setup(ctx context.Context, req *sdk.SetupRequest) (*sdk.SetupResponse, error) {
-	l.mu.Lock()
-	l.registry = req.Settings["registry"]
-	l.mu.Unlock()
-	return l.toolchain.Setup(ctx, req)
 }
 
 // probeCargo asks cargo for its version, which is Rust's.
@@ -152,13 +140,11 @@ func atLeast(v string, major, minor int) bool {
 }
 
 // cargoConfig makes the registry cargo resolves crates-io dependencies
-// against: every crate of the Debian registry, linked, plus the LangPack's
-// own crate. It lives in the temporary folder, named after the crate's
-// content, and returns the path of the cargo configuration that selects it.
-func (l *langPack) cargoConfig() (config, crateDir string, err error) {
-	l.mu.Lock()
-	debian := l.registry
-	l.mu.Unlock()
+// against: every crate of the Debian registry folder debian (empty for
+// debianRegistry), linked, plus the LangPack's own crate. It lives in the
+// temporary folder, named after the crate's content, and returns the path
+// of the cargo configuration that selects it.
+func cargoConfig(debian string) (config, crateDir string, err error) {
 	if debian == "" {
 		debian = debianRegistry
 	}
@@ -272,15 +258,8 @@ func cargoCommand(ctx context.Context, cargo, config, dir string, env map[string
 }
 
 func (l *langPack) runnerCommand(ctx context.Context, req *sdk.StartRunnerRequest) (pipe.Config, error) {
-	err := l.compile(ctx, req.Dir, req.Env, func(cmd *exec.Cmd) error {
-		out, err := cmd.CombinedOutput()
-		if err != nil {
-			return fmt.Errorf("compiling the algorithm failed: %v\n%s%s", err, bytes.TrimSpace(out), missingCrateHint(out, "\n"))
-		}
-		return nil
-	})
-	if err != nil {
-		return pipe.Config{}, err
+	if _, err := l.compile(ctx, req.Dir, req.Env, nil); err != nil {
+		return pipe.Config{}, fmt.Errorf("compiling the algorithm: %w", err)
 	}
 	return pipe.Config{
 		Command: []string{filepath.Join(req.Dir, binary)},
@@ -291,18 +270,21 @@ func (l *langPack) runnerCommand(ctx context.Context, req *sdk.StartRunnerReques
 
 // compile builds the runner binary of the algorithm in dir when it is
 // missing or older than the algorithm's files or the LangPack's crate: a
-// generated crate whose main serves the algorithm crate's apply. run runs
-// the cargo commands.
-func (l *langPack) compile(ctx context.Context, dir string, env map[string]string, run func(*exec.Cmd) error) error {
-	rt, err := l.toolchain.Find(ctx)
+// generated crate whose main serves the algorithm crate's apply. It reports
+// whether it ran cargo build, whose lines go to out; a failed build is a
+// *sdk.StepError whose message says which Debian package has the crate the
+// offline registry lacks, when that is why it failed.
+func (l *langPack) compile(ctx context.Context, dir string, env map[string]string, out sdk.OutputFunc) (compiled bool, err error) {
+	rt, err := l.Toolchain.Find(ctx)
 	if err != nil {
-		return err
+		return false, err
 	}
-	config, crateDir, err := l.cargoConfig()
+	config, crateDir, err := cargoConfig(l.Setting("registry"))
 	if err != nil {
-		return err
+		return false, err
 	}
-	return sdk.CompileIfStale(ctx, filepath.Join(dir, stamp), []string{dir, crateDir}, func(ctx context.Context) error {
+	err = sdk.CompileIfStale(ctx, filepath.Join(dir, stamp), []string{dir, crateDir}, func(ctx context.Context) error {
+		compiled = true
 		name, err := libraryName(ctx, rt.Path, dir)
 		if err != nil {
 			return err
@@ -311,8 +293,14 @@ func (l *langPack) compile(ctx context.Context, dir string, env map[string]strin
 			return err
 		}
 		cmd := cargoCommand(ctx, rt.Path, config, dir, env, "build", "--release", "--manifest-path", filepath.Join(dir, runnerDir, "Cargo.toml"))
-		return run(cmd)
+		err = sdk.RunTool(ctx, cmd, out)
+		var failed *sdk.StepError
+		if errors.As(err, &failed) {
+			failed.Result.Message += missingCrateHint(failed.Output, "; ")
+		}
+		return err
 	})
+	return compiled, err
 }
 
 // libraryName returns the package name of the algorithm's crate, checking
@@ -417,36 +405,11 @@ func missingCrateHint(output []byte, sep string) string {
 	return fmt.Sprintf("%scrate %s is not in the offline registry: install it (Debian: apt-get install %s)", sep, m[1], pkg)
 }
 
-// stepError is a build command that ran and failed.
-type stepError struct{ result *sdk.StepResult }
-
-func (e stepError) Error() string { return e.result.Message }
-
 func (l *langPack) Build(ctx context.Context, req *sdk.StepRequest, out sdk.OutputFunc) (*sdk.StepResult, error) {
-	compiled := false
-	err := l.compile(ctx, req.Dir, req.Env, func(cmd *exec.Cmd) error {
-		compiled = true
-		var hint string
-		res, err := sdk.RunStep(ctx, cmd, func(line sdk.OutputLine) {
-			if h := missingCrateHint(line.Text, "; "); h != "" {
-				hint = h
-			}
-			if out != nil {
-				out(line)
-			}
-		})
-		if err == nil && res.ExitCode != 0 {
-			res.Message += hint
-			return stepError{res}
-		}
-		return err
-	})
-	var failed stepError
+	compiled, err := l.compile(ctx, req.Dir, req.Env, out)
 	switch {
-	case errors.As(err, &failed):
-		return failed.result, nil
 	case err != nil:
-		return nil, err
+		return sdk.StepOutcome(err)
 	case !compiled:
 		return &sdk.StepResult{Message: binary + " is up to date"}, nil
 	}
@@ -454,23 +417,15 @@ func (l *langPack) Build(ctx context.Context, req *sdk.StepRequest, out sdk.Outp
 }
 
 func (l *langPack) Test(ctx context.Context, req *sdk.StepRequest, out sdk.OutputFunc) (*sdk.StepResult, error) {
-	rt, err := l.toolchain.Find(ctx)
+	rt, err := l.Toolchain.Find(ctx)
 	if err != nil {
 		return nil, err
 	}
-	config, _, err := l.cargoConfig()
+	config, _, err := cargoConfig(l.Setting("registry"))
 	if err != nil {
 		return nil, err
 	}
 	return sdk.RunStep(ctx, cargoCommand(ctx, rt.Path, config, req.Dir, req.Env, "test"), out)
-}
-
-func (l *langPack) Scaffold(_ context.Context, req *sdk.ScaffoldRequest) (*sdk.ScaffoldResponse, error) {
-	template, err := fs.Sub(rustlangpack.Files, "template")
-	if err != nil {
-		return nil, err
-	}
-	return sdk.ScaffoldFS(template, req)
 }
 
 func exists(p string) bool {

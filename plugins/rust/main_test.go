@@ -47,9 +47,8 @@ func TestCargoConfig(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	l := &langPack{registry: debian}
 	for range 2 { // the second call finds everything in place
-		config, crateDir, err := l.cargoConfig()
+		config, crateDir, err := cargoConfig(debian)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -3,11 +3,9 @@ package main
 import (
 	"context"
 	"fmt"
-	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"sync"
 
 	scalalangpack "github.com/langserver/langserver/langpacks/scala"
 	"github.com/langserver/langserver/plugins/internal/jvm"
@@ -32,47 +30,33 @@ func main() {
 }
 
 func newLangPack() *langPack {
-	lp := &langPack{toolchain: &sdk.Toolchain{
-		Name: "scalac", What: "Scala compiler", LangPack: "scala", Setting: "scalac",
-		Default: "scalac", Install: install, Probe: probeScala,
+	lp := &langPack{Basic: sdk.Basic{
+		InfoResponse: sdk.InfoResponse{
+			Name:    "scala",
+			Version: version,
+			Description: "Scala algorithms: class (or object) algorithmia.<algoname>.<algoname> in " +
+				"src/main/scala/algorithmia/<algoname>/<algoname>.scala with apply methods (String, Array[Byte], Scala or Gson-bound JSON)",
+			Capabilities:  []string{sdk.CapBuild, sdk.CapTest, sdk.CapScaffold, sdk.CapStreamOutput, sdk.CapLegacyFIFO},
+			Languages:     []string{"scala"},
+			RequiredFiles: []string{"algorithmia.conf", "src/main/scala/algorithmia/{algoname}/{algoname}.scala"},
+			Settings: []sdk.SettingSchema{{
+				Name: "java", Type: "string",
+				Description: "the java that runs algorithms and tests; default: $JAVA_HOME/bin/java, else java on PATH",
+			}},
+		},
+		Toolchain: &sdk.Toolchain{
+			Name: "scalac", What: "Scala compiler", LangPack: "scala", Setting: "scalac",
+			Default: "scalac", Install: install, Probe: probeScala,
+		},
+		Template: scalalangpack.Files, TemplateDir: "template",
 	}}
 	lp.PipeRunners = sdk.NewPipeRunners(lp.runnerCommand)
 	return lp
 }
 
 type langPack struct {
+	sdk.Basic
 	*sdk.PipeRunners
-	toolchain *sdk.Toolchain
-
-	mu   sync.Mutex
-	java string // the java setting; empty for the default
-}
-
-func (l *langPack) Info(context.Context, *sdk.InfoRequest) (*sdk.InfoResponse, error) {
-	return &sdk.InfoResponse{
-		Name:    "scala",
-		Version: version,
-		Description: "Scala algorithms: class (or object) algorithmia.<algoname>.<algoname> in " +
-			"src/main/scala/algorithmia/<algoname>/<algoname>.scala with apply methods (String, Array[Byte], Scala or Gson-bound JSON)",
-		APIVersions:   []uint32{sdk.APIVersion},
-		Capabilities:  []string{sdk.CapBuild, sdk.CapTest, sdk.CapScaffold, sdk.CapStreamOutput, sdk.CapLegacyFIFO},
-		Languages:     []string{"scala"},
-		RequiredFiles: []string{"algorithmia.conf", "src/main/scala/algorithmia/{algoname}/{algoname}.scala"},
-		Settings: []sdk.SettingSchema{{
-			Name: "scalac", Type: "string",
-			Description: "the Scala compiler to use; default: scalac on PATH",
-		}, {
-			Name: "java", Type: "string",
-			Description: "the java that runs algorithms and tests; default: $JAVA_HOME/bin/java, else java on PATH",
-		}},
-	}, nil
-}
-
-func (l *langPack) Setup(ctx context.Context, req *sdk.SetupRequest) (*sdk.SetupResponse, error) {
-	l.mu.Lock()
-	l.java = req.Settings["java"]
-	l.mu.Unlock()
-	return l.toolchain.Setup(ctx, req)
 }
 
 // probeScala checks that scalac runs and that its library and Gson are
@@ -140,14 +124,11 @@ type toolchain struct {
 
 // find returns the toolchain, or an error that says what to install.
 func (l *langPack) find(ctx context.Context) (*toolchain, error) {
-	rt, err := l.toolchain.Find(ctx)
+	rt, err := l.Toolchain.Find(ctx)
 	if err != nil {
 		return nil, err
 	}
-	l.mu.Lock()
-	setting := l.java
-	l.mu.Unlock()
-	java, err := findJava(setting)
+	java, err := findJava(l.Setting("java"))
 	if err != nil {
 		return nil, err
 	}
@@ -186,7 +167,7 @@ func (l *langPack) runnerCommand(ctx context.Context, req *sdk.StartRunnerReques
 		func(ctx context.Context, source, out string) error {
 			cmd := exec.Command(tc.scalac.Path, "-d", out, "-classpath", gson, "-encoding", "UTF-8", source)
 			cmd.Env = env
-			return jvm.RunCompiler(ctx, cmd, nil)
+			return sdk.RunTool(ctx, cmd, nil)
 		})
 	if err != nil {
 		return pipe.Config{}, err
@@ -219,12 +200,4 @@ func (l *langPack) Test(ctx context.Context, req *sdk.StepRequest, out sdk.Outpu
 		return nil, err
 	}
 	return tc.lang.Test(ctx, tc.java, req.Dir, tc.environ(req.Env), out)
-}
-
-func (l *langPack) Scaffold(_ context.Context, req *sdk.ScaffoldRequest) (*sdk.ScaffoldResponse, error) {
-	template, err := fs.Sub(scalalangpack.Files, "template")
-	if err != nil {
-		return nil, err
-	}
-	return sdk.ScaffoldFS(template, req)
 }

@@ -7,19 +7,15 @@ import (
 	"github.com/langserver/langserver/plugins/internal/jvm/jvmtest"
 )
 
-const example = "../../examples/scala/conformance"
-
-func TestConformance(t *testing.T) {
-	jvmtest.Conformance(t, newLangPack(), example)
-}
-
-func TestCompileFailure(t *testing.T) {
-	jvmtest.CompileFailure(t, newLangPack(), example, "src/main/scala/algorithmia/conformance/conformance.scala",
-		"package algorithmia.conformance\nclass conformance { val x: Int = \"text\" }\n", "type mismatch")
-}
-
-func TestMissingScalaSaysWhatToInstall(t *testing.T) {
-	jvmtest.MissingRuntime(t, newLangPack(), "scalac", "apt-get install scala")
+func TestLangPack(t *testing.T) {
+	jvmtest.Run(t, newLangPack, jvmtest.Suite{
+		Example:   "../../examples/scala/conformance",
+		Source:    "src/main/scala/algorithmia/conformance/conformance.scala",
+		Broken:    "package algorithmia.conformance\nclass conformance { val x: Int = \"text\" }\n",
+		Complaint: "type mismatch",
+		Setting:   "scalac",
+		Install:   "apt-get install scala",
+	})
 }
 
 func TestMissingJavaSaysWhatToInstall(t *testing.T) {

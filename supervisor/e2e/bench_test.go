@@ -118,7 +118,7 @@ func postHello(client *http.Client, url string) func() error {
 		}
 		defer resp.Body.Close()
 		body, err := io.ReadAll(resp.Body)
-		if err == nil && !bytes.Contains(body, []byte(`"Hello algorithmia"`)) {
+		if err == nil && !bytes.Contains(body, []byte(`"hello algorithmia"`)) {
 			err = fmt.Errorf("unexpected answer %s", body)
 		}
 		return err

@@ -142,7 +142,7 @@ func TestJobsSubmitPollAndSignedCallback(t *testing.T) {
 	id := submitJob(t, s, "/v1/algo/demo/hello", "jobs", map[string]string{"X-Callback-Url": h.URL + "/done", "X-Trace": "t-1"})
 	j := waitJob(t, s, id, "delivered", 20*time.Second, callbackState("delivered"))
 	if j["state"] != "succeeded" || j["attempts"] != 1.0 || j["algorithm"] != "demo/hello" || j["version"] != "1.0.0" ||
-		field(j, "response", "result") != "Hello jobs" || field(j, "response", "metadata", "content_type") != "text" {
+		field(j, "response", "result") != "hello jobs" || field(j, "response", "metadata", "content_type") != "text" {
 		t.Errorf("job: %v", j)
 	}
 	for _, ts := range []string{"submitted_at", "started_at", "finished_at"} {
@@ -156,7 +156,7 @@ func TestJobsSubmitPollAndSignedCallback(t *testing.T) {
 	}
 	c := calls[0]
 	var envelope map[string]any
-	if err := json.Unmarshal(c.Body, &envelope); err != nil || envelope["result"] != "Hello jobs" || field(envelope, "metadata", "content_type") != "text" {
+	if err := json.Unmarshal(c.Body, &envelope); err != nil || envelope["result"] != "hello jobs" || field(envelope, "metadata", "content_type") != "text" {
 		t.Errorf("delivered body %s", c.Body)
 	}
 	if c.Header.Get("X-Request-Id") != id || c.Header.Get("X-Trace") != "t-1" || c.Header.Get("Content-Type") != "application/json" {
@@ -235,24 +235,14 @@ func TestJobsCallbackRetries(t *testing.T) {
 
 	j = waitJob(t, s, lost, "undeliverable", 20*time.Second, callbackState("undeliverable"))
 	log, _ = field(j, "callback", "attempts").([]any)
-	if j["state"] != "succeeded" || len(log) != 4 || len(broken.received()) != 4 || field(j, "response", "result") != "Hello b" {
+	if j["state"] != "succeeded" || len(log) != 4 || len(broken.received()) != 4 || field(j, "response", "result") != "hello b" {
 		t.Errorf("undeliverable job after %d calls: %v", len(broken.received()), j)
 	}
 }
 
-// runnerPID asks the crash algorithm for its runner's process id.
-func runnerPID(t *testing.T, s *server) any {
-	t.Helper()
-	r := post(t, s.URL+"/v1/algo/demo/crash", "text/plain", "pid")
-	if _, ok := r.Body["result"].(float64); !ok {
-		t.Fatalf("pid: %s", r.Raw)
-	}
-	return r.Body["result"]
-}
-
 func TestJobsCancelAndQueueFull(t *testing.T) {
 	s := jobsServer(t, t.TempDir(), "max_queued = 2")
-	pid := runnerPID(t, s)
+	pid := runnerPID(t, s.URL+"/v1/algo/demo/crash")
 	running := submitJob(t, s, "/v1/algo/demo/crash", "sleep:60", nil)
 	waitJob(t, s, running, "running", 20*time.Second, func(j map[string]any) bool { return j["state"] == "running" })
 	queued := submitJob(t, s, "/v1/algo/demo/crash", "exit:7", nil)
@@ -278,7 +268,7 @@ func TestJobsCancelAndQueueFull(t *testing.T) {
 	if j["state"] != "succeeded" || field(j, "response", "result") != "alive" {
 		t.Errorf("the job after the cancelled ones: %v", j)
 	}
-	if got := runnerPID(t, s); got == pid {
+	if got := runnerPID(t, s.URL+"/v1/algo/demo/crash"); got == pid {
 		t.Errorf("runner %v still serves: the cancelled job's runner was not replaced", got)
 	}
 	j = waitJob(t, s, queued, "cancelled", time.Second, finalState)
@@ -308,7 +298,7 @@ func TestJobsIdempotentResubmission(t *testing.T) {
 		t.Errorf("resubmission after a restart got %s, want %s", again, id)
 	}
 	j := waitJob(t, s, id, "finished", time.Second, finalState)
-	if j["attempts"] != 1.0 || field(j, "response", "result") != "Hello once" {
+	if j["attempts"] != 1.0 || field(j, "response", "result") != "hello once" {
 		t.Errorf("job: %v", j)
 	}
 	list := do(t, http.MethodGet, s.URL+"/v1/jobs", nil, nil)

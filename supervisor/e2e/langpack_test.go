@@ -39,31 +39,90 @@ func writeFiles(t *testing.T, dir string, files map[string]string) {
 	}
 }
 
-func TestPythonTemplateBuildsTestsAndServes(t *testing.T) {
-	dir := filepath.Join(t.TempDir(), "greeter")
-	out, code := langserver(t, nil, "new", "python", "demo/greeter", dir)
-	if code != 0 || !strings.Contains(out, "created demo/greeter") {
-		t.Fatalf("new: %d %s", code, out)
+// installedLangPacks lists, in name order, the LangPacks built for the
+// tests (plugins/*/main.go) except the generic pipe one, which has no
+// runtime and no template.
+func installedLangPacks(t *testing.T) []string {
+	t.Helper()
+	adapters, err := filepath.Glob(filepath.Join(binDir, "plugins", "langpack-*"))
+	if err != nil || len(adapters) == 0 {
+		t.Fatalf("no adapters in %s: %v", binDir, err)
 	}
-	conf, err := os.ReadFile(filepath.Join(dir, "algorithmia.conf"))
-	if err != nil || !strings.Contains(string(conf), `"algoname": "greeter"`) || strings.Contains(string(conf), "__ALGO") {
-		t.Errorf("algorithmia.conf: %v %s", err, conf)
+	var langs []string
+	for _, a := range adapters {
+		if lang := strings.TrimPrefix(filepath.Base(a), "langpack-"); lang != "pipe" {
+			langs = append(langs, lang)
+		}
 	}
-	if _, err := os.Stat(filepath.Join(dir, "src", "greeter.py")); err != nil {
-		t.Errorf("placeholder not replaced in paths: %v", err)
-	}
-	if out, code := langserver(t, nil, "build", dir); code != 0 || !strings.Contains(out, "skipped") {
-		t.Errorf("build: %d %s", code, out)
-	}
-	if out, code := langserver(t, nil, "test", dir); code != 0 || !strings.Contains(out, "OK") {
-		t.Errorf("test: %d %s", code, out)
-	}
-	s := runServer(t, nil, dir)
-	if r := post(t, s.URL, "text/plain", "algorithmia"); r.Body["result"] != "Hello algorithmia" {
-		t.Errorf("served template: %s", r.Raw)
-	}
-	if out, code := langserver(t, nil, "new", "python", "demo/greeter", dir); code == 0 || !strings.Contains(out, "not empty") {
-		t.Errorf("new over an existing folder: %d %s", code, out)
+	return langs
+}
+
+// templateTestSummary is how each LangPack's test runner reports the
+// template's one passing test; a LangPack not listed here is judged by the
+// exit status of `langserver test` alone.
+var templateTestSummary = map[string]*regexp.Regexp{
+	"python": regexp.MustCompile(`Ran 1 test[\s\S]*\nOK`),
+	"node":   regexp.MustCompile(`# pass 1\n# fail 0`),
+	"ruby":   regexp.MustCompile(`1 runs, 1 assertions, 0 failures, 0 errors`),
+	"r":      regexp.MustCompile(`\[ FAIL 0 \| WARN 0 \| SKIP 0 \| PASS 1 \]`),
+	"java":   regexp.MustCompile(`OK \(1 test\)`),
+	"scala":  regexp.MustCompile(`OK \(1 test\)`),
+	"rust":   regexp.MustCompile(`test result: ok\. 1 passed; 0 failed`),
+	"go":     regexp.MustCompile(`(?m)^ok\s+greeter\b`),
+	"csharp": regexp.MustCompile(`Tests run: 1, Errors: 0, Failures: 0`),
+}
+
+// TestLangPackTemplates scaffolds an algorithm from every installed
+// LangPack's template, builds it, runs its test and serves it unmodified:
+// it answers the original project's vector, "algorithmia" → "hello algorithmia".
+func TestLangPackTemplates(t *testing.T) {
+	for _, lang := range installedLangPacks(t) {
+		t.Run(lang, func(t *testing.T) {
+			t.Parallel()
+			dir := filepath.Join(t.TempDir(), "greeter")
+			out, code := langserver(t, nil, "new", lang, "me/greeter", dir)
+			if code != 0 || !strings.Contains(out, "created me/greeter") {
+				t.Fatalf("new: exit %d\n%s", code, out)
+			}
+			conf, err := os.ReadFile(filepath.Join(dir, "algorithmia.conf"))
+			if err != nil || !strings.Contains(string(conf), `"algoname": "greeter"`) || !strings.Contains(string(conf), `"username": "me"`) {
+				t.Errorf("algorithmia.conf: %v %s", err, conf)
+			}
+			// The placeholders are replaced in every path and file.
+			err = filepath.WalkDir(dir, func(path string, d os.DirEntry, err error) error {
+				if err != nil {
+					return err
+				}
+				if strings.Contains(path, "__ALGO") {
+					t.Errorf("placeholder left in a path: %s", path)
+				}
+				if d.IsDir() {
+					return nil
+				}
+				content, err := os.ReadFile(path)
+				if err == nil && strings.Contains(string(content), "__ALGO") {
+					t.Errorf("placeholder left in %s", path)
+				}
+				return err
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if out, code := langserver(t, nil, "build", dir); code != 0 {
+				t.Fatalf("build: exit %d\n%s", code, out)
+			}
+			out, code = langserver(t, nil, "test", dir)
+			if summary := templateTestSummary[lang]; code != 0 || (summary != nil && !summary.MatchString(out)) {
+				t.Errorf("test: exit %d, want 0 and one passing test\n%s", code, out)
+			}
+			s := runServer(t, nil, dir)
+			if r := post(t, s.URL, "text/plain", "algorithmia"); r.Body["result"] != "hello algorithmia" {
+				t.Errorf("served template: %s", r.Raw)
+			}
+			if out, code := langserver(t, nil, "new", lang, "me/greeter", dir); code == 0 || !strings.Contains(out, "not empty") {
+				t.Errorf("new over an existing folder: exit %d\n%s", code, out)
+			}
+		})
 	}
 }
 
@@ -135,10 +194,17 @@ func TestPythonBuildInstallsRequirements(t *testing.T) {
 	}
 }
 
+// TestLangPacksListsRuntimes: every LangPack is listed with the runtime it
+// found, its name, version and path.
 func TestLangPacksListsRuntimes(t *testing.T) {
 	out, code := langserver(t, nil, "langpacks")
-	if code != 0 || !regexp.MustCompile(`(?m)^python\s+\S+\s+python3 3\.\d+\.\d+\s+/`).MatchString(out) {
+	if code != 0 {
 		t.Errorf("langpacks: exit %d\n%s", code, out)
+	}
+	for _, lang := range installedLangPacks(t) {
+		if !regexp.MustCompile(`(?m)^` + lang + `\s+\S+\s+\S+ \d+(\.\d+)*\S*\s+/`).MatchString(out) {
+			t.Errorf("langpacks lists no runtime for %s:\n%s", lang, out)
+		}
 	}
 }
 

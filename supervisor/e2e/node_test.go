@@ -228,40 +228,6 @@ func TestNodeLanguagePicksLangPack(t *testing.T) {
 	}
 }
 
-func TestNodeLangPacksListsRuntime(t *testing.T) {
-	out, code := langserver(t, nil, "langpacks")
-	if code != 0 || !regexp.MustCompile(`(?m)^node\s+\S+\s+node \d+\.\d+\.\d+\s+/`).MatchString(out) {
-		t.Errorf("langpacks: exit %d\n%s", code, out)
-	}
-}
-
-func TestNodeTemplateBuildsTestsAndServes(t *testing.T) {
-	dir := filepath.Join(t.TempDir(), "greeter")
-	out, code := langserver(t, nil, "new", "node", "demo/greeter", dir)
-	if code != 0 || !strings.Contains(out, "created demo/greeter") {
-		t.Fatalf("new: %d %s", code, out)
-	}
-	conf, err := os.ReadFile(filepath.Join(dir, "algorithmia.conf"))
-	if err != nil || !strings.Contains(string(conf), `"algoname": "greeter"`) || !strings.Contains(string(conf), `"language": "javascript"`) || strings.Contains(string(conf), "__ALGO") {
-		t.Errorf("algorithmia.conf: %v %s", err, conf)
-	}
-	for _, name := range []string{"src/greeter.js", "test/greeter.test.js", "package.json", "README.md", ".gitignore"} {
-		if _, err := os.Stat(filepath.Join(dir, name)); err != nil {
-			t.Errorf("template file: %v", err)
-		}
-	}
-	if out, code := langserver(t, nil, "build", dir); code != 0 || !strings.Contains(out, "build: skipped: no dependencies in package.json") {
-		t.Errorf("build: %d %s", code, out)
-	}
-	if out, code := langserver(t, nil, "test", dir); code != 0 || !strings.Contains(out, "pass 1") || !strings.Contains(out, "fail 0") {
-		t.Errorf("test: %d %s", code, out)
-	}
-	s := runServer(t, nil, dir)
-	if r := post(t, s.URL, "text/plain", "algorithmia"); r.Body["result"] != "Hello algorithmia" {
-		t.Errorf("served template: %s", r.Raw)
-	}
-}
-
 func TestNodeTestFailureIsReported(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "greeter")
 	langserver(t, nil, "new", "node", "demo/greeter", dir)

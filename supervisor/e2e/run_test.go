@@ -411,7 +411,7 @@ func TestRunGenericPipeLangPack(t *testing.T) {
 func TestRunHelloVector(t *testing.T) {
 	s := runServer(t, nil, example("python", "hello"))
 	r := post(t, s.URL, "text/plain", "algorithmia")
-	if r.Body["result"] != "Hello algorithmia" {
+	if r.Body["result"] != "hello algorithmia" {
 		t.Errorf("hello: %s", r.Raw)
 	}
 	if !bytes.Contains(r.Raw, []byte(`"content_type":"text"`)) {
@@ -506,7 +506,7 @@ func TestRunAlgorithmZip(t *testing.T) {
 	}
 	f.Close()
 	s := runServer(t, nil, archive)
-	if r := post(t, s.URL, "text/plain", "zip"); r.Body["result"] != "Hello zip" {
+	if r := post(t, s.URL, "text/plain", "zip"); r.Body["result"] != "hello zip" {
 		t.Errorf("served from the zip: %s", r.Raw)
 	}
 }

@@ -92,15 +92,15 @@ func TestServeVersions(t *testing.T) {
 	}{
 		{"/v1/algo/demo/hello", map[string]any{"ok": true}},
 		{"/v1/algo/demo/hello/latest", map[string]any{"ok": true}},
-		{"/v1/algo/demo/hello/1.0.0", "Hello x"},
+		{"/v1/algo/demo/hello/1.0.0", "hello x"},
 		{"/v1/algo/demo/hello/1.2.0", "x"},
 		{"/v1/algo/demo/hello/1.*", "x"},
-		{"/v1/algo/demo/hello/1.0", "Hello x"},
-		{"/v1/algo/demo/hello/1.0.*", "Hello x"},
+		{"/v1/algo/demo/hello/1.0", "hello x"},
+		{"/v1/algo/demo/hello/1.0.*", "hello x"},
 		{"/v1/algo/demo/hello/2", map[string]any{"ok": true}},
-		{"/v1/algo/demo/hello/" + hashes["demo/hello@1.0.0"][:10], "Hello x"},
-		{"/v1/algo/demo/hello/1.0.0/", "Hello x"},
-		{"/v1/algo/algo://demo/hello/1.0.0", "Hello x"},
+		{"/v1/algo/demo/hello/" + hashes["demo/hello@1.0.0"][:10], "hello x"},
+		{"/v1/algo/demo/hello/1.0.0/", "hello x"},
+		{"/v1/algo/algo://demo/hello/1.0.0", "hello x"},
 		{"/v1/algo/demo/echo", "x"},
 	}
 	for _, tt := range tests {
@@ -125,7 +125,7 @@ func TestServeEnvelopesAndOptions(t *testing.T) {
 	waitReady(t, s)
 	// Success: result and metadata, no stdout unless asked.
 	r := post(t, s.URL+"/v1/algo/demo/hello/1.0.0", "text/plain; charset=utf-8", "algorithmia")
-	if r.Body["result"] != "Hello algorithmia" || field(r.Body, "metadata", "content_type") != "text" || field(r.Body, "metadata", "stdout") != nil {
+	if r.Body["result"] != "hello algorithmia" || field(r.Body, "metadata", "content_type") != "text" || field(r.Body, "metadata", "stdout") != nil {
 		t.Errorf("success: %s", r.Raw)
 	}
 	if _, ok := field(r.Body, "metadata", "duration").(float64); !ok || r.Header.Get("Content-Type") != "application/json" {
@@ -472,7 +472,7 @@ const attempt = (fn) => { try { return fn(); } catch (e) { return 'threw: ' + e;
 		t.Fatalf("client output: %v\n%s", err, out)
 	}
 	want := map[string]any{
-		"text":         "Hello algorithmia",
+		"text":         "hello algorithmia",
 		"json":         map[string]any{"a": []any{1.0, "two", nil}},
 		"binary":       "000102ff",
 		"error":        "threw: boom",
@@ -513,7 +513,7 @@ func TestReadmeConfigExample(t *testing.T) {
 	}
 	s := startServer(t, env, "serve", "--config", path)
 	waitReady(t, s)
-	if r := post(t, s.URL+"/v1/algo/demo/hello/1.0", "text/plain", "readme"); r.Body["result"] != "Hello readme" {
+	if r := post(t, s.URL+"/v1/algo/demo/hello/1.0", "text/plain", "readme"); r.Body["result"] != "hello readme" {
 		t.Errorf("README configuration serves: %s", r.Raw)
 	}
 }
@@ -608,11 +608,11 @@ algorithm "js/crash" {
 				case 0:
 					path, want = "/v1/algo/py/echo", payload
 				case 1:
-					path, want = "/v1/algo/py/echo/0.9.0", "Hello "+payload
+					path, want = "/v1/algo/py/echo/0.9.0", "hello "+payload
 				case 2:
 					path, want = "/v1/algo/js/echo", payload
 				default:
-					path, want = "/v1/algo/js/echo/1.0", "Hello "+payload
+					path, want = "/v1/algo/js/echo/1.0", "hello "+payload
 				}
 				resp, err := http.Post(s.URL+path, "text/plain", strings.NewReader(payload))
 				if err != nil {

@@ -1,7 +1,6 @@
 package jvm
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -122,40 +121,6 @@ func SourceFiles(dir, root, ext string) ([]string, error) {
 // Compiler compiles sources into the folder out, creating it first.
 // Lines the compiler prints go to output.
 type Compiler func(ctx context.Context, out string, output sdk.OutputFunc) error
-
-// CompileError is a compiler that failed: its exit code and what it printed.
-type CompileError struct {
-	ExitCode int
-	Message  string
-	Output   []byte
-}
-
-func (e *CompileError) Error() string {
-	if len(e.Output) == 0 {
-		return e.Message
-	}
-	return e.Message + ":\n" + strings.TrimRight(string(e.Output), "\n")
-}
-
-// RunCompiler runs cmd through sdk.RunStep, its lines going to output, and
-// turns a non-zero exit into a *CompileError carrying the lines.
-func RunCompiler(ctx context.Context, cmd *exec.Cmd, output sdk.OutputFunc) error {
-	var printed bytes.Buffer
-	res, err := sdk.RunStep(ctx, cmd, func(l sdk.OutputLine) {
-		printed.Write(l.Text)
-		printed.WriteByte('\n')
-		if output != nil {
-			output(l)
-		}
-	})
-	if err != nil {
-		return err
-	}
-	if res.ExitCode != 0 {
-		return &CompileError{ExitCode: res.ExitCode, Message: res.Message, Output: printed.Bytes()}
-	}
-	return nil
-}
 
 // CompileAlgorithm compiles the algorithm in dir into its classes folder
 // when the classes are missing or older than a file under sources (paths
@@ -285,16 +250,6 @@ func RunJUnit(ctx context.Context, java, classPath, testClasses string, env []st
 	cmd.Dir = dir
 	cmd.Env = env
 	return sdk.RunStep(ctx, cmd, out)
-}
-
-// StepResult turns the outcome of a compile in a build or test step into
-// a StepResult: a compiler's failure is a failed step, not an error.
-func StepResult(err error) (*sdk.StepResult, error) {
-	var ce *CompileError
-	if errors.As(err, &ce) {
-		return &sdk.StepResult{ExitCode: ce.ExitCode, Message: ce.Message}, nil
-	}
-	return nil, err
 }
 
 // versionPattern finds a version number in a tool's -version output.

@@ -127,7 +127,7 @@ func TestDebianJarNamesPackage(t *testing.T) {
 }
 
 // fakeCompiler "compiles" by writing out/compiled.txt, or fails with
-// CompileError when fail is set; it counts its runs.
+// *sdk.StepError when fail is set; it counts its runs.
 type fakeCompiler struct {
 	runs int
 	fail bool
@@ -137,7 +137,7 @@ func (f *fakeCompiler) compile(_ context.Context, out string, output sdk.OutputF
 	f.runs++
 	if f.fail {
 		output(sdk.OutputLine{Stream: sdk.Stderr, Text: []byte("A.java:1: error: ';' expected")})
-		return &CompileError{ExitCode: 1, Message: "javac exited with code 1", Output: []byte("A.java:1: error: ';' expected\n")}
+		return &sdk.StepError{Result: &sdk.StepResult{ExitCode: 1, Message: "javac exited with code 1"}, Output: []byte("A.java:1: error: ';' expected\n")}
 	}
 	return os.WriteFile(filepath.Join(out, "compiled.txt"), []byte{byte(f.runs)}, 0o644)
 }
@@ -166,9 +166,9 @@ func TestCompileAlgorithm(t *testing.T) {
 	}
 	fc.fail = true
 	err := CompileAlgorithm(ctx, dir, sources, false, fc.compile, output)
-	var ce *CompileError
-	if !errors.As(err, &ce) || fc.runs != 3 || !strings.Contains(err.Error(), "';' expected") {
-		t.Fatalf("changed source, failing compiler: err %v, runs %d; want a CompileError with the output", err, fc.runs)
+	var se *sdk.StepError
+	if !errors.As(err, &se) || fc.runs != 3 || !strings.Contains(err.Error(), "';' expected") {
+		t.Fatalf("changed source, failing compiler: err %v, runs %d; want a StepError with the output", err, fc.runs)
 	}
 	if len(lines) != 1 {
 		t.Errorf("compiler output lines = %q; want the one line", lines)
@@ -178,7 +178,7 @@ func TestCompileAlgorithm(t *testing.T) {
 	if err != nil || len(got) != 1 || got[0] != 2 {
 		t.Errorf("classes after a failed compile = %v, %v; want those of run 2", got, err)
 	}
-	if res, err := StepResult(ce); err != nil || res.ExitCode != 1 {
-		t.Errorf("StepResult(CompileError) = %+v, %v; want exit code 1", res, err)
+	if res, err := sdk.StepOutcome(se); err != nil || res.ExitCode != 1 {
+		t.Errorf("StepOutcome(StepError) = %+v, %v; want exit code 1", res, err)
 	}
 }

@@ -54,7 +54,7 @@ func (l *Language) RuntimeClassPath(dir, runner string) (string, error) {
 // Compile compiles the algorithm in dir into .langserver/classes when its
 // sources (or jars) changed since the last compile, or in any case with
 // force. The compiler's lines go to out; a failed compile is a
-// *CompileError that carries them.
+// *sdk.StepError that carries them.
 func (l *Language) Compile(ctx context.Context, dir string, env []string, force bool, out sdk.OutputFunc) error {
 	return CompileAlgorithm(ctx, dir, []string{l.MainDir, LibDir}, force, func(ctx context.Context, classes string, output sdk.OutputFunc) error {
 		files, err := SourceFiles(dir, l.MainDir, l.Ext)
@@ -62,7 +62,7 @@ func (l *Language) Compile(ctx context.Context, dir string, env []string, force 
 			return err
 		}
 		if len(files) == 0 {
-			return &CompileError{ExitCode: 1, Message: fmt.Sprintf("no %s sources (*%s) under %s", l.Name, l.Ext, l.MainDir)}
+			return &sdk.StepError{Result: &sdk.StepResult{ExitCode: 1, Message: fmt.Sprintf("no %s sources (*%s) under %s", l.Name, l.Ext, l.MainDir)}}
 		}
 		return l.compileFiles(ctx, dir, env, classes, files, nil, output)
 	}, out)
@@ -77,7 +77,7 @@ func (l *Language) compileFiles(ctx context.Context, dir string, env []string, i
 	}
 	cmd := l.Command(into, classPath, files)
 	cmd.Dir, cmd.Env = dir, env
-	return RunCompiler(ctx, cmd, output)
+	return sdk.RunTool(ctx, cmd, output)
 }
 
 // Build compiles the algorithm in dir, whether or not it changed.
@@ -88,7 +88,7 @@ func (l *Language) Build(ctx context.Context, dir string, env []string, out sdk.
 		}
 	}
 	if err := l.Compile(ctx, dir, env, true, out); err != nil {
-		return StepResult(err)
+		return sdk.StepOutcome(err)
 	}
 	return &sdk.StepResult{Message: fmt.Sprintf("compiled %s into %s", l.MainDir, classesDir)}, nil
 }
@@ -108,14 +108,14 @@ func (l *Language) Test(ctx context.Context, java, dir string, env []string, out
 		return &sdk.StepResult{Skipped: true, Message: fmt.Sprintf("no tests (*%s) under %s", l.Ext, l.TestDir)}, nil
 	}
 	if err := l.Compile(ctx, dir, env, false, out); err != nil {
-		return StepResult(err)
+		return sdk.StepOutcome(err)
 	}
 	classes := filepath.Join(dir, classesDir)
 	testClasses, err := CompileTests(ctx, dir, func(ctx context.Context, into string, output sdk.OutputFunc) error {
 		return l.compileFiles(ctx, dir, env, into, tests, slices.Concat([]string{classes}, junit), output)
 	}, out)
 	if err != nil {
-		return StepResult(err)
+		return sdk.StepOutcome(err)
 	}
 	runtime, err := l.RuntimeClassPath(dir, testClasses)
 	if err != nil {

@@ -6,5 +6,5 @@ const test = require('node:test');
 const { apply } = require('../src/hello');
 
 test('apply greets its input', () => {
-  assert.strictEqual(apply('algorithmia'), 'Hello algorithmia');
+  assert.strictEqual(apply('algorithmia'), 'hello algorithmia');
 });

@@ -9,4 +9,4 @@ class ApplyTest(unittest.TestCase):
     """apply() answers like the deployed algorithm."""
 
     def test_greets_input(self):
-        self.assertEqual(apply("algorithmia"), "Hello algorithmia")
+        self.assertEqual(apply("algorithmia"), "hello algorithmia")

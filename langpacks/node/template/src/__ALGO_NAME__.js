@@ -12,7 +12,7 @@
  * @returns {string}
  */
 function apply(input) {
-  return `Hello ${input}`;
+  return `hello ${input}`;
 }
 
 module.exports = { apply };

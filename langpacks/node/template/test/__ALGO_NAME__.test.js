@@ -6,5 +6,5 @@ const test = require('node:test');
 const { apply } = require('../src/__ALGO_NAME__');
 
 test('apply greets its input', () => {
-  assert.strictEqual(apply('algorithmia'), 'Hello algorithmia');
+  assert.strictEqual(apply('algorithmia'), 'hello algorithmia');
 });

@@ -3,4 +3,4 @@
 
 def apply(input):
     """Answer a request; ``input`` is a str, bytes or decoded JSON value."""
-    return "Hello {}".format(input)
+    return "hello {}".format(input)

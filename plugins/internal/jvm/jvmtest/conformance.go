@@ -13,6 +13,27 @@ import (
 	"github.com/langserver/langserver/sdk"
 )
 
+// Suite describes a JVM LangPack to the checks of Run.
+type Suite struct {
+	// Example is the folder of the LangPack's conformance example.
+	Example string
+	// Source is a source file of the example, relative to it, that
+	// CompileFailure replaces by Broken; Complaint is a part of what the
+	// compiler says about it.
+	Source, Broken, Complaint string
+	// Setting is the LangPack setting that names the compiler, and Install
+	// a part of the message when it is missing (the Debian packages).
+	Setting, Install string
+}
+
+// Run runs Conformance, CompileFailure and MissingRuntime as subtests,
+// each on a new LangPack made by newLangPack.
+func Run[L sdk.LangPack](t *testing.T, newLangPack func() L, s Suite) {
+	t.Run("Conformance", func(t *testing.T) { Conformance(t, newLangPack(), s.Example) })
+	t.Run("CompileFailure", func(t *testing.T) { CompileFailure(t, newLangPack(), s.Example, s.Source, s.Broken, s.Complaint) })
+	t.Run("MissingRuntime", func(t *testing.T) { MissingRuntime(t, newLangPack(), s.Setting, s.Install) })
+}
+
 // Conformance copies the example algorithm folder (examples/<lang>/
 // conformance) into a temporary folder that was never built, has lp build
 // and test nothing there but start a runner on it (which compiles it
