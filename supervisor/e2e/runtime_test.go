@@ -38,7 +38,7 @@ func TestServeMissingRuntime(t *testing.T) {
 	half := len(langpacks) / 2
 	for _, group := range [][2][]string{{langpacks[:half], langpacks[half:]}, {langpacks[half:], langpacks[:half]}} {
 		broken, healthy := group[0], group[1][0]
-		t.Run(strings.Join(broken, ","), func(t *testing.T) {
+		t.Run(strings.Join(broken, "+"), func(t *testing.T) {
 			t.Parallel()
 			var config strings.Builder
 			for _, lp := range broken {
