@@ -337,3 +337,44 @@ func TestJobsDataDirInUse(t *testing.T) {
 		t.Errorf("second server on one data dir: exit %d:\n%s", code, out)
 	}
 }
+
+// TestJobsFollowReload: a job still in the durable queue when a reload
+// changes its algorithm runs on the new pool.
+func TestJobsFollowReload(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "langserver.hcl")
+	write := func(folder string) {
+		t.Helper()
+		writeFiles(t, dir, map[string]string{"langserver.hcl": fmt.Sprintf(`
+server {
+  data_dir = %q
+}
+algorithm "demo/crash" {
+  path = %q
+  workers {
+    min = 1
+    max = 1
+  }
+}
+`, filepath.Join(dir, "data"), filepath.Join(repoRoot, "examples", "python", folder))})
+	}
+	write("crash")
+	s := startServer(t, nil, "serve", "--config", path)
+	waitReady(t, s)
+	// One job runs, one waits for the runner, one waits in the job queue.
+	running := submitJob(t, s, "/v1/algo/demo/crash", "sleep:3", nil)
+	waitJob(t, s, running, "running", 20*time.Second, func(j map[string]any) bool { return j["state"] == "running" })
+	submitJob(t, s, "/v1/algo/demo/crash", "x", nil)
+	queued := submitJob(t, s, "/v1/algo/demo/crash", "echoed", nil)
+
+	write("echo")
+	if r := post(t, s.URL+"/-/reload", "application/json", ""); r.Status != http.StatusOK {
+		t.Fatalf("reload: %d %s", r.Status, r.Raw)
+	}
+	if j := waitJob(t, s, running, "finished", 20*time.Second, finalState); field(j, "response", "result") != "alive" {
+		t.Errorf("the job running during the reload: %v", j)
+	}
+	if j := waitJob(t, s, queued, "finished", 20*time.Second, finalState); field(j, "response", "result") != "echoed" {
+		t.Errorf("the job queued during the reload did not run on the new pool: %v", j)
+	}
+}
