@@ -139,11 +139,8 @@ func runnerPIDs(s *server, script string) []int {
 	return pids
 }
 
-// httpClient has a generous deadline: a request that hangs fails the test.
-var httpClient = &http.Client{Timeout: 60 * time.Second}
-
-func TestReliabilityConcurrentLoad(t *testing.T) {
-	s := serveServer(t, `
+// echoTwoWorkers serves the Python echo algorithm on two runners.
+const echoTwoWorkers = `
 algorithm "demo/echo" {
   path = "{{examples}}/python/echo"
   workers {
@@ -151,7 +148,13 @@ algorithm "demo/echo" {
     max = 2
   }
 }
-`)
+`
+
+// httpClient has a generous deadline: a request that hangs fails the test.
+var httpClient = &http.Client{Timeout: 60 * time.Second}
+
+func TestReliabilityConcurrentLoad(t *testing.T) {
+	s := serveServer(t, echoTwoWorkers)
 	waitReady(t, s)
 	const clients, perClient = 8, 250
 	results := load(t, httpClient, s.URL+"/v1/algo/demo/echo", clients, perClient, nil)
@@ -164,15 +167,7 @@ algorithm "demo/echo" {
 }
 
 func TestReliabilityRandomRunnerKills(t *testing.T) {
-	s := serveServer(t, `
-algorithm "demo/echo" {
-  path = "{{examples}}/python/echo"
-  workers {
-    min = 2
-    max = 2
-  }
-}
-`)
+	s := serveServer(t, echoTwoWorkers)
 	waitReady(t, s)
 	stop := make(chan struct{})
 	killed := 0
@@ -355,15 +350,7 @@ algorithm "demo/echo" {
 }
 
 func TestReliabilityAdapterKilledUnderLoad(t *testing.T) {
-	s := serveServer(t, `
-algorithm "demo/echo" {
-  path = "{{examples}}/python/echo"
-  workers {
-    min = 2
-    max = 2
-  }
-}
-`)
+	s := serveServer(t, echoTwoWorkers)
 	waitReady(t, s)
 	s.recordChildren()
 	go func() {
@@ -486,14 +473,7 @@ func TestReliabilityShutdownUnderLoad(t *testing.T) {
 server {
   shutdown_grace = "20s"
 }
-algorithm "demo/echo" {
-  path = "{{examples}}/python/echo"
-  workers {
-    min = 2
-    max = 2
-  }
-}
-`)
+`+echoTwoWorkers)
 	waitReady(t, s)
 	s.recordChildren()
 	// No keep-alive: a request never races the close of an idle connection.
