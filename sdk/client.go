@@ -10,6 +10,7 @@ import (
 	"slices"
 	"sync/atomic"
 	"syscall"
+	"time"
 
 	"github.com/hashicorp/go-hclog"
 	"github.com/hashicorp/go-plugin"
@@ -103,6 +104,19 @@ type grpcClient struct {
 	grpcOnly bool
 }
 
+// contextError returns ctx's error when the call ended because of ctx.
+// gRPC can report the deadline a moment before ctx's own timer has marked
+// ctx done: its status then says DeadlineExceeded with the deadline past.
+func contextError(ctx context.Context, err error) error {
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+	if d, ok := ctx.Deadline(); ok && status.Code(err) == codes.DeadlineExceeded && !time.Now().Before(d) {
+		return context.DeadlineExceeded
+	}
+	return nil
+}
+
 func fromStatus(err error) error {
 	if status.Code(err) == codes.NotFound {
 		return fmt.Errorf("%w: %s", ErrUnknownRunner, status.Convert(err).Message())
@@ -194,8 +208,8 @@ func (c *grpcClient) Call(ctx context.Context, req *CallRequest, out OutputFunc)
 	for {
 		ev, err := stream.Recv()
 		if err != nil {
-			if ctx.Err() != nil {
-				return nil, ctx.Err()
+			if err := contextError(ctx, err); err != nil {
+				return nil, err
 			}
 			return nil, endOfStream(err)
 		}
@@ -224,8 +238,8 @@ func (c *grpcClient) RunnerEvents(ctx context.Context, _ *RunnerEventsRequest, s
 	for {
 		ev, err := stream.Recv()
 		if err != nil {
-			if ctx.Err() != nil {
-				return ctx.Err()
+			if err := contextError(ctx, err); err != nil {
+				return err
 			}
 			return fromStatus(err)
 		}
