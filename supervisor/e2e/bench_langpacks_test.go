@@ -60,7 +60,7 @@ func BenchmarkLangPacks(b *testing.B) {
 			b.Fatal(err)
 		}
 		s := startServer(b, nil, "serve", "--config", config)
-		waitReadyB(b, s)
+		waitReady(b, s)
 		client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 4}}
 		t0 := time.Now()
 		if err := postText(client, s.URL+"/v1/algo/bench/cold", "algorithmia", "algorithmia")(0); err != nil {

@@ -1,10 +1,8 @@
 package e2e
 
 import (
-	"bytes"
 	"context"
 	"fmt"
-	"io"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -111,18 +109,8 @@ func benchTargets(b *testing.B) []benchTarget {
 
 // postHello returns a call of the hello algorithm at url over HTTP.
 func postHello(client *http.Client, url string) func() error {
-	return func() error {
-		resp, err := client.Post(url, "text/plain", bytes.NewReader([]byte("algorithmia")))
-		if err != nil {
-			return err
-		}
-		defer resp.Body.Close()
-		body, err := io.ReadAll(resp.Body)
-		if err == nil && !bytes.Contains(body, []byte(`"hello algorithmia"`)) {
-			err = fmt.Errorf("unexpected answer %s", body)
-		}
-		return err
-	}
+	call := postText(client, url, "algorithmia", `"hello algorithmia"`)
+	return func() error { return call(0) }
 }
 
 // BenchmarkHello compares one call of each LangPack's hello algorithm

@@ -94,7 +94,7 @@ func BenchmarkWorkers(b *testing.B) {
 					b.Fatal(err)
 				}
 				s := startServer(b, nil, "serve", "--config", config)
-				waitReadyB(b, s)
+				waitReady(b, s)
 				client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 8}}
 				call := postText(client, s.URL+"/v1/algo/bench/"+algo.name, algo.input, algo.want)
 				for range 50 {
@@ -135,23 +135,4 @@ func rawConcurrent(b *testing.B, command []string, dir string, conc, calls int, 
 		_, err := runners[w].Call(ctx, line, nil)
 		return err
 	})
-}
-
-// waitReadyB waits until /readyz answers 200.
-func waitReadyB(b *testing.B, s *server) {
-	b.Helper()
-	deadline := time.Now().Add(60 * time.Second)
-	for {
-		resp, err := http.Get(s.URL + "/readyz")
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return
-			}
-		}
-		if time.Now().After(deadline) {
-			b.Fatalf("not ready after 60s")
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
 }

@@ -31,16 +31,21 @@ func serveServer(t *testing.T, config string, env ...string) *server {
 }
 
 // waitReady waits until /readyz answers 200.
-func waitReady(t *testing.T, s *server) {
+func waitReady(t testing.TB, s *server) {
 	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
+	deadline := time.Now().Add(60 * time.Second)
 	for {
-		r := do(t, http.MethodGet, s.URL+"/readyz", nil, nil)
-		if r.Status == http.StatusOK {
+		resp, err := http.Get(s.URL + "/readyz")
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode == http.StatusOK {
 			return
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("not ready after 30s: %s", r.Raw)
+			t.Fatalf("not ready after 60s: %s", body)
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
@@ -680,17 +685,12 @@ algorithm "demo/crash" {
 // waitBusy waits until a runner of algorithm is serving a call.
 func waitBusy(t *testing.T, s *server, algorithm string) {
 	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for time.Now().Before(deadline) {
-		list := do(t, http.MethodGet, s.URL+"/v1/algorithms", nil, nil)
-		for _, a := range list.Body["algorithms"].([]any) {
-			if e := a.(map[string]any); e["algorithm"] == algorithm && e["busy"].(float64) > 0 {
-				return
-			}
+	eventually(t, 20*time.Second, func() string {
+		if algorithmEntry(t, s, algorithm)["busy"].(float64) == 0 {
+			return "no runner of " + algorithm + " became busy"
 		}
-		time.Sleep(10 * time.Millisecond)
-	}
-	t.Fatalf("no runner of %s became busy within 20s", algorithm)
+		return ""
+	})
 }
 
 func TestServeGracefulShutdown(t *testing.T) {

@@ -218,7 +218,7 @@ func (s *server) apply(plan *Plan) (*api.ReloadResult, error) {
 	res := &api.ReloadResult{Added: []string{}, Changed: []string{}, Removed: []string{}}
 	var newPools []*served
 	for _, a := range plan.Config.Algorithms {
-		sv, err := s.served(a, next.adapters[plan.LangPacks[a].Name])
+		sv, err := s.describe(a, next.adapters[plan.LangPacks[a].Name])
 		if err != nil {
 			for _, sv := range newPools {
 				sv.algo.Pool.Stop(context.Background())
@@ -277,8 +277,8 @@ func (s *server) apply(plan *Plan) (*api.ReloadResult, error) {
 	return res, nil
 }
 
-// served describes an algorithm block, without its pool.
-func (s *server) served(a *config.Algorithm, la *liveAdapter) (*served, error) {
+// describe returns what an algorithm block serves, without its pool.
+func (s *server) describe(a *config.Algorithm, la *liveAdapter) (*served, error) {
 	version, err := api.ParseVersion(a.Version)
 	if err != nil {
 		return nil, err
